@@ -1,0 +1,80 @@
+import { z } from "zod";
+
+/**
+ * Earshot's whole configuration, one schema. Defaults live here; `load.ts` merges
+ * defaults < config file < EARSHOT_* environment < command-line flags, validates once and
+ * freezes. Each module's factory receives only its own section.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+export const storeConfigSchema = z
+  .object({
+    /** Interface the S3 endpoint listens on. Loopback by default: exposing it is a choice. */
+    host: host.default("127.0.0.1"),
+    port: port.default(9000),
+    /** Where buckets, objects and metadata live. Relative paths resolve from the working directory. */
+    dataDir: z.string().min(1).default(".earshot/store"),
+    /** Region reported by GetBucketLocation and expected in credential scopes. */
+    region: z.string().regex(/^[a-z0-9-]+$/, "region must be lowercase letters, digits and '-'").default("us-east-1"),
+    /**
+     * Domains for virtual-hosted-style addressing: a request for `bucket.<domain>` names the
+     * bucket in the host. Path-style always works.
+     */
+    domains: z.array(z.string().min(1)).default(["localhost"]),
+    /** Largest single PUT in bytes (S3: 5 GiB). */
+    maxObjectSize: z.coerce.number().int().positive().default(5 * 1024 ** 3),
+    /** Root access key; generated on first start when neither this nor the env var is set. */
+    accessKeyId: z.string().min(3).max(128).optional(),
+    secretAccessKey: z.string().min(8).max(256).optional(),
+  })
+  .strict();
+
+export const apiConfigSchema = z
+  .object({
+    host: host.default("127.0.0.1"),
+    port: port.default(8080),
+    /** Jobs, API keys and delivery state. */
+    dataDir: z.string().min(1).default(".earshot/api"),
+    /** Presigned source/callback URLs expiring sooner than this are refused at submit time. */
+    expiryMarginSeconds: z.coerce.number().int().min(0).default(60),
+    /** Largest raw audio body, and largest media fetched from a URL, in bytes. */
+    maxUploadBytes: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+    /** Jobs waiting or running before /v1/listen with a callback answers 429. */
+    maxQueue: z.coerce.number().int().positive().default(64),
+    /**
+     * Destinations fetched or called back even though they are loopback/private/link-local:
+     * host names, IPs, CIDRs or host:port. The configured store endpoint is always allowed.
+     */
+    allow: z.array(z.string().min(1)).default([]),
+    /** Object store for s3:// URLs. Default: the embedded Earshot store with its root credentials. */
+    s3: z
+      .object({
+        endpoint: z.string().url().optional(),
+        region: z.string().optional(),
+        accessKeyId: z.string().optional(),
+        secretAccessKey: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const logConfigSchema = z
+  .object({
+    level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    store: storeConfigSchema.default({}),
+    api: apiConfigSchema.default({}),
+    log: logConfigSchema.default({}),
+  })
+  .strict();
+
+export type EarshotConfig = z.infer<typeof configSchema>;
+export type StoreConfig = z.infer<typeof storeConfigSchema>;
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+export type LogConfig = z.infer<typeof logConfigSchema>;
