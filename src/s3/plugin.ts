@@ -1,0 +1,103 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Clock } from "../shared/clock.ts";
+import { newRequestId } from "../shared/ids.ts";
+import { redactUrl, type Logger } from "../shared/logger.ts";
+import type { ObjectStore } from "../storage/object-store.ts";
+import type { S3Context, S3Response } from "./context.ts";
+import { HANDLERS } from "./operations/index.ts";
+import { prepareBody } from "./request-body.ts";
+import { resolveOperation, type ResolvedRequest } from "./resolve-operation.ts";
+import { hostId, renderS3Error } from "./s3-errors.ts";
+import { verifyRequest } from "./sigv4/index.ts";
+
+export interface S3PluginOptions {
+  store: ObjectStore;
+  /** Secret for an access key id, or undefined when the key is unknown. */
+  lookupSecret(accessKeyId: string): string | undefined;
+  clock: Clock;
+  domains: readonly string[];
+  logger: Logger;
+}
+
+const METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"] as const;
+
+/**
+ * The S3 protocol adapter: one catch-all route; bodies stay raw streams (no parser
+ * buffers them); every request is resolved, authenticated, then handed to its operation.
+ */
+export async function s3Plugin(app: FastifyInstance, options: S3PluginOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+
+  app.route({
+    method: [...METHODS],
+    url: "*",
+    handler: (request, reply) => handle(request, reply, options),
+  });
+}
+
+async function handle(request: FastifyRequest, reply: FastifyReply, options: S3PluginOptions): Promise<void> {
+  const requestId = newRequestId();
+  const raw = request.raw;
+  const rawUrl = raw.url ?? "/";
+  let resolved: ResolvedRequest | undefined;
+  try {
+    resolved = resolveOperation(
+      { method: raw.method ?? "GET", rawUrl, host: raw.headers.host, copySource: raw.headers["x-amz-copy-source"] !== undefined },
+      options.domains,
+    );
+    const auth = verifyRequest(
+      // headersDistinct keeps repeated headers apart; SigV4 joins them with "," (Node uses ", ").
+      { method: raw.method ?? "GET", rawUrl, headers: raw.headersDistinct },
+      { lookupSecret: options.lookupSecret, clock: options.clock },
+    );
+    let prepared: ReturnType<typeof prepareBody> | undefined;
+    const context: S3Context = {
+      request: { method: raw.method ?? "GET", rawUrl, headers: raw.headers, body: raw },
+      resolved,
+      auth,
+      store: options.store,
+      clock: options.clock,
+      requestId,
+      body: () => (prepared ??= prepareBody(raw, auth, resolved?.query ?? new URLSearchParams())),
+    };
+    const response = await HANDLERS[resolved.operation](context);
+    options.logger.debug({ requestId, operation: resolved.operation, status: response.status }, "s3 request");
+    await send(reply, requestId, response, raw.method === "HEAD");
+  } catch (error) {
+    const rendered = renderS3Error(error, requestId, resourceOf(resolved, rawUrl));
+    const log = rendered.status >= 500 ? options.logger.error.bind(options.logger) : options.logger.info.bind(options.logger);
+    log(
+      { requestId, operation: resolved?.operation, code: rendered.code, url: redactUrl(rawUrl), err: rendered.status >= 500 ? error : undefined },
+      "s3 request failed",
+    );
+    const headers: Record<string, string | number> = { "content-type": "application/xml" };
+    // A body we did not read would otherwise be drained to keep the connection alive.
+    if (!raw.readableEnded && (raw.headers["content-length"] !== "0" || raw.headers["transfer-encoding"])) {
+      headers.connection = "close";
+    }
+    const head = raw.method === "HEAD";
+    await send(reply, requestId, { status: rendered.status, headers, body: head ? undefined : rendered.body }, head);
+  }
+}
+
+async function send(reply: FastifyReply, requestId: string, response: S3Response, head: boolean): Promise<void> {
+  reply.code(response.status);
+  reply.header("x-amz-request-id", requestId);
+  reply.header("x-amz-id-2", hostId(requestId));
+  reply.header("server", "Earshot");
+  for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
+  if (head || response.body === undefined) {
+    if (response.headers["content-length"] === undefined) reply.header("content-length", 0);
+    await reply.send();
+    return;
+  }
+  await reply.send(response.body);
+}
+
+/** The resource named in error documents: `/bucket/key` as the client addressed it. */
+function resourceOf(resolved: ResolvedRequest | undefined, rawUrl: string): string {
+  if (!resolved) return rawUrl.split("?")[0] ?? "/";
+  if (!resolved.bucket) return "/";
+  return resolved.key === undefined ? `/${resolved.bucket}` : `/${resolved.bucket}/${resolved.key}`;
+}

@@ -1,0 +1,151 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { discardPartialFile } from "../shared/files.ts";
+import { newOpaqueId } from "../shared/ids.ts";
+import { StorageError } from "./errors.ts";
+
+/**
+ * An integrity check fed every byte of a body as it streams to disk; `verify` runs after
+ * the last byte and before the blob becomes visible, and throws to reject the write.
+ */
+export interface BodyCheck {
+  update(chunk: Buffer): void;
+  verify(): void | Promise<void>;
+}
+
+export interface BlobWriteOptions {
+  /** Reject (EntityTooLarge) as soon as more than this many bytes arrive. */
+  maxSize: number;
+  /** When the sender declared a length: fewer bytes is IncompleteBody. */
+  expectedSize?: number;
+  checks?: readonly BodyCheck[];
+}
+
+export interface WrittenBlob {
+  blobId: string;
+  size: number;
+  md5Hex: string;
+}
+
+/**
+ * Object bytes on the local filesystem. Every blob is written to `tmp/`, checked,
+ * fsynced and renamed into `blobs/xx/<id>`. File names are random ids, never keys, so no
+ * key can name a path. A blob only becomes an object when the metadata database points at
+ * it; anything in `tmp/`, and any blob the database does not reference, is debris from a
+ * crash and is swept at start.
+ */
+export class FilesystemBlobStore {
+  private readonly tmpDir: string;
+  private readonly blobsDir: string;
+  private readonly knownShards = new Set<string>();
+
+  constructor(root: string) {
+    this.tmpDir = join(root, "tmp");
+    this.blobsDir = join(root, "blobs");
+  }
+
+  /** Create the directories and remove interrupted writes. Call before serving. */
+  async init(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.blobsDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Stream a body into a new blob. On any failure nothing is left behind. */
+  async write(body: Readable | AsyncIterable<Buffer>, options: BlobWriteOptions): Promise<WrittenBlob> {
+    const blobId = newOpaqueId();
+    const tmpPath = join(this.tmpDir, blobId);
+    const md5 = createHash("md5");
+    const checks = options.checks ?? [];
+    let size = 0;
+    // flush: fsync before close, so the rename below publishes durable bytes.
+    const file = createWriteStream(tmpPath, { flags: "wx", mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
+    try {
+      await pipeline(
+        body,
+        async function* measure(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            size += chunk.length;
+            if (size > options.maxSize) {
+              throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", {
+                details: { MaxSizeAllowed: options.maxSize },
+              });
+            }
+            md5.update(chunk);
+            for (const check of checks) check.update(chunk);
+            yield chunk;
+          }
+        },
+        file,
+      );
+      if (options.expectedSize !== undefined && size < options.expectedSize) {
+        throw new StorageError(
+          "IncompleteBody",
+          "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        );
+      }
+      for (const check of checks) await check.verify();
+      await rename(tmpPath, await this.pathFor(blobId, true));
+      return { blobId, size, md5Hex: md5.digest("hex") };
+    } catch (error) {
+      await discardPartialFile(file, tmpPath);
+      throw error;
+    }
+  }
+
+  /** Open a blob for reading; the handle stays valid even if the blob is deleted meanwhile. */
+  async open(blobId: string): Promise<FileHandle> {
+    return open(await this.pathFor(blobId, false), "r");
+  }
+
+  async remove(blobId: string): Promise<void> {
+    await unlink(await this.pathFor(blobId, false)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+  }
+
+  /** Delete every blob the metadata does not reference (debris of a crash mid-write). */
+  async sweep(isReferenced: (blobId: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (const shard of await readdir(this.blobsDir)) {
+      for (const blobId of await readdir(join(this.blobsDir, shard))) {
+        if (!isReferenced(blobId)) {
+          await unlink(join(this.blobsDir, shard, blobId)).catch(() => undefined);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Path of an existing blob (for linking). */
+  pathOf(blobId: string): string {
+    assertBlobId(blobId);
+    return join(this.blobsDir, blobId.slice(0, 2), blobId);
+  }
+
+  /** Path where a new blob with this id goes, its directory created. */
+  async preparePath(blobId: string): Promise<string> {
+    return this.pathFor(blobId, true);
+  }
+
+  private async pathFor(blobId: string, forWrite: boolean): Promise<string> {
+    assertBlobId(blobId);
+    const shard = blobId.slice(0, 2);
+    const dir = join(this.blobsDir, shard);
+    if (forWrite && !this.knownShards.has(shard)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.knownShards.add(shard);
+    }
+    return join(dir, blobId);
+  }
+}
+
+function assertBlobId(blobId: string): void {
+  // Blob ids come from our own database, but a path is built from them: check the shape.
+  if (!/^[0-9a-f]{32}$/.test(blobId)) throw new StorageError("InternalError", "corrupt blob reference");
+}

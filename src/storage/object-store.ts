@@ -1,0 +1,305 @@
+import { mkdirSync } from "node:fs";
+import { link, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { newOpaqueId } from "../shared/ids.ts";
+import { FilesystemBlobStore, type BodyCheck } from "./blob-store.ts";
+import { validateBucketName } from "./bucket-names.ts";
+import { openStoreDatabase, type StoreDatabase } from "./database.ts";
+import { StorageError, noSuchBucket, noSuchKey } from "./errors.ts";
+import { listKeys } from "./listing.ts";
+import type { BucketInfo, ListPage, ListQuery, ListedObject, ObjectInfo, StoredChecksum, StoredHeaders } from "./types.ts";
+
+export interface ObjectStoreOptions {
+  dataDir: string;
+  region: string;
+  maxObjectSize: number;
+}
+
+export interface PutObjectInput {
+  body: Readable | AsyncIterable<Buffer>;
+  headers: StoredHeaders;
+  userMetadata: Record<string, string>;
+  /** Declared Content-Length (or decoded length); a shorter body is IncompleteBody. */
+  expectedSize?: number;
+  /** Integrity checks the body must pass before it becomes visible. */
+  checks?: readonly BodyCheck[];
+  /** Resolves after the body ends: the checksum to store (e.g. from an aws-chunked trailer). */
+  checksum?: () => StoredChecksum | undefined;
+}
+
+export interface CopyObjectInput {
+  /** Replace headers and metadata (MetadataDirective REPLACE) instead of copying them. */
+  replace?: { headers: StoredHeaders; userMetadata: Record<string, string> };
+}
+
+interface ObjectRow {
+  key: string;
+  blob_id: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  headers: string;
+  user_metadata: string;
+  checksum: string | null;
+}
+
+type ListRow = Pick<ObjectRow, "key" | "size" | "etag" | "last_modified" | "checksum">;
+
+/** Largest key S3 accepts, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/**
+ * The object store domain: buckets and objects, with no knowledge of HTTP or XML.
+ * Metadata lives in SQLite and bytes in the blob store; an object is visible exactly when
+ * its row is committed, and the row is committed only after its blob is durable.
+ */
+export class ObjectStore {
+  private constructor(
+    private readonly db: StoreDatabase,
+    private readonly blobs: FilesystemBlobStore,
+    private readonly options: ObjectStoreOptions,
+    private readonly sql: ReturnType<typeof prepare>,
+  ) {}
+
+  static async open(options: ObjectStoreOptions): Promise<ObjectStore> {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const db = openStoreDatabase(join(options.dataDir, "store.db"));
+    const blobs = new FilesystemBlobStore(options.dataDir);
+    await blobs.init();
+    const referenced = new Set((db.prepare("SELECT blob_id FROM objects").pluck().all() as string[]));
+    await blobs.sweep((blobId) => referenced.has(blobId));
+    return new ObjectStore(db, blobs, options, prepare(db));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  get region(): string {
+    return this.options.region;
+  }
+
+  // ---- buckets -------------------------------------------------------------------------
+
+  listBuckets(): BucketInfo[] {
+    return (this.sql.listBuckets.all() as { name: string; created_at: number; region: string }[]).map(toBucket);
+  }
+
+  createBucket(name: string, region = this.options.region): BucketInfo {
+    validateBucketName(name);
+    const createdAt = Date.now();
+    const inserted = this.sql.insertBucket.run(name, createdAt, region);
+    if (inserted.changes === 0) {
+      throw new StorageError(
+        "BucketAlreadyOwnedByYou",
+        "Your previous request to create the named bucket succeeded and you already own it.",
+        { details: { BucketName: name } },
+      );
+    }
+    return { name, createdAt: new Date(createdAt), region };
+  }
+
+  headBucket(name: string): BucketInfo {
+    const row = this.sql.getBucket.get(name) as { name: string; created_at: number; region: string } | undefined;
+    if (!row) throw noSuchBucket(name);
+    return toBucket(row);
+  }
+
+  deleteBucket(name: string): void {
+    this.db.transaction(() => {
+      this.headBucket(name);
+      if (this.sql.anyObject.get(name)) {
+        throw new StorageError("BucketNotEmpty", "The bucket you tried to delete is not empty", {
+          details: { BucketName: name },
+        });
+      }
+      this.sql.deleteBucket.run(name);
+    })();
+  }
+
+  // ---- objects -------------------------------------------------------------------------
+
+  async putObject(bucket: string, key: string, input: PutObjectInput): Promise<ObjectInfo> {
+    validateKey(key);
+    this.headBucket(bucket);
+    const written = await this.blobs.write(input.body, {
+      maxSize: this.options.maxObjectSize,
+      expectedSize: input.expectedSize,
+      checks: input.checks,
+    });
+    const info: ObjectInfo = {
+      bucket,
+      key,
+      size: written.size,
+      etag: written.md5Hex,
+      lastModified: new Date(),
+      headers: input.headers,
+      userMetadata: input.userMetadata,
+      checksum: input.checksum?.(),
+      blobId: written.blobId,
+    };
+    await this.commit(info);
+    return info;
+  }
+
+  headObject(bucket: string, key: string): ObjectInfo {
+    const row = this.sql.getObject.get(bucket, key) as ObjectRow | undefined;
+    if (!row) {
+      this.headBucket(bucket);
+      throw noSuchKey(key);
+    }
+    return toObject(bucket, row);
+  }
+
+  /**
+   * Look up an object and open its bytes. An overwrite between the lookup and the open
+   * unlinks the old blob; then the lookup is repeated once so the reader sees the new one.
+   */
+  async openObject(bucket: string, key: string): Promise<{ info: ObjectInfo; file: FileHandle }> {
+    for (let attempt = 0; ; attempt++) {
+      const info = this.headObject(bucket, key);
+      try {
+        return { info, file: await this.blobs.open(info.blobId) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt > 0) throw error;
+      }
+    }
+  }
+
+  /** Delete one object. Deleting a missing key succeeds, as in S3. */
+  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean }> {
+    const blobId = this.db.transaction(() => {
+      this.headBucket(bucket);
+      const row = this.sql.getBlobId.get(bucket, key) as { blob_id: string } | undefined;
+      if (row) this.sql.deleteObject.run(bucket, key);
+      return row?.blob_id;
+    })();
+    if (blobId) await this.blobs.remove(blobId);
+    return { deleted: blobId !== undefined };
+  }
+
+  /**
+   * Copy without copying bytes: blobs are immutable once written, so the copy is a hard
+   * link to the source blob under a new id.
+   */
+  async copyObject(
+    source: { bucket: string; key: string },
+    target: { bucket: string; key: string },
+    input: CopyObjectInput = {},
+  ): Promise<ObjectInfo> {
+    validateKey(target.key);
+    this.headBucket(target.bucket);
+    const { info: from, file } = await this.openObject(source.bucket, source.key);
+    await file.close();
+    const sameObject = source.bucket === target.bucket && source.key === target.key;
+    const blobId = sameObject ? from.blobId : newOpaqueId();
+    if (!sameObject) await link(this.blobs.pathOf(from.blobId), await this.blobs.preparePath(blobId));
+    const info: ObjectInfo = {
+      ...from,
+      bucket: target.bucket,
+      key: target.key,
+      lastModified: new Date(),
+      headers: input.replace?.headers ?? from.headers,
+      userMetadata: input.replace?.userMetadata ?? from.userMetadata,
+      blobId,
+    };
+    await this.commit(info);
+    return info;
+  }
+
+  listObjects(bucket: string, query: ListQuery): ListPage {
+    this.headBucket(bucket);
+    return listKeys((from, inclusive, limit) => {
+      const statement = inclusive ? this.sql.scanFrom : this.sql.scanAfter;
+      return (statement.all(bucket, from, limit) as ListRow[]).map(toListed);
+    }, query);
+  }
+
+  /** Make `info` the visible object at its key; the blob it replaces is removed afterwards. */
+  private async commit(info: ObjectInfo): Promise<void> {
+    let replaced: string | undefined;
+    try {
+      replaced = this.db.transaction(() => {
+        this.headBucket(info.bucket);
+        const previous = this.sql.getBlobId.get(info.bucket, info.key) as { blob_id: string } | undefined;
+        this.sql.upsertObject.run({
+          bucket: info.bucket,
+          key: info.key,
+          blob_id: info.blobId,
+          size: info.size,
+          etag: info.etag,
+          last_modified: info.lastModified.getTime(),
+          headers: JSON.stringify(info.headers),
+          user_metadata: JSON.stringify(info.userMetadata),
+          checksum: info.checksum ? JSON.stringify(info.checksum) : null,
+        });
+        return previous && previous.blob_id !== info.blobId ? previous.blob_id : undefined;
+      })();
+    } catch (error) {
+      await this.blobs.remove(info.blobId);
+      throw error;
+    }
+    if (replaced) await this.blobs.remove(replaced);
+  }
+}
+
+function validateKey(key: string): void {
+  if (key.length === 0) throw new StorageError("InternalError", "empty object key");
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
+    throw new StorageError("KeyTooLongError", "Your key is too long", {
+      details: { MaxSizeAllowed: MAX_KEY_BYTES, Size: Buffer.byteLength(key, "utf8") },
+    });
+  }
+}
+
+function prepare(db: StoreDatabase) {
+  const objectColumns = "key, blob_id, size, etag, last_modified, headers, user_metadata, checksum";
+  return {
+    listBuckets: db.prepare("SELECT name, created_at, region FROM buckets ORDER BY name"),
+    getBucket: db.prepare("SELECT name, created_at, region FROM buckets WHERE name = ?"),
+    insertBucket: db.prepare("INSERT OR IGNORE INTO buckets (name, created_at, region) VALUES (?, ?, ?)"),
+    deleteBucket: db.prepare("DELETE FROM buckets WHERE name = ?"),
+    anyObject: db.prepare("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1"),
+    getObject: db.prepare(`SELECT ${objectColumns} FROM objects WHERE bucket = ? AND key = ?`),
+    getBlobId: db.prepare("SELECT blob_id FROM objects WHERE bucket = ? AND key = ?"),
+    deleteObject: db.prepare("DELETE FROM objects WHERE bucket = ? AND key = ?"),
+    upsertObject: db.prepare(
+      `INSERT INTO objects (bucket, ${objectColumns})
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @headers, @user_metadata, @checksum)
+       ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size,
+         etag = excluded.etag, last_modified = excluded.last_modified, headers = excluded.headers,
+         user_metadata = excluded.user_metadata, checksum = excluded.checksum`,
+    ),
+    scanFrom: db.prepare(
+      "SELECT key, size, etag, last_modified, checksum FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
+    ),
+    scanAfter: db.prepare(
+      "SELECT key, size, etag, last_modified, checksum FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?",
+    ),
+  };
+}
+
+function toBucket(row: { name: string; created_at: number; region: string }): BucketInfo {
+  return { name: row.name, createdAt: new Date(row.created_at), region: row.region };
+}
+
+function toListed(row: ListRow): ListedObject {
+  return {
+    key: row.key,
+    size: row.size,
+    etag: row.etag,
+    lastModified: new Date(row.last_modified),
+    checksum: row.checksum ? (JSON.parse(row.checksum) as StoredChecksum) : undefined,
+  };
+}
+
+function toObject(bucket: string, row: ObjectRow): ObjectInfo {
+  return {
+    ...toListed(row),
+    bucket,
+    headers: JSON.parse(row.headers) as StoredHeaders,
+    userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
+    blobId: row.blob_id,
+  };
+}
