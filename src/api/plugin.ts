@@ -1,0 +1,54 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import type { Logger } from "../shared/logger.ts";
+import { ApiError, badRequest, renderApiError } from "./api-errors.ts";
+import { registerListenRoute, type ListenRouteOptions } from "./listen-route.ts";
+import { OPENAPI_DOCUMENT } from "./openapi.ts";
+
+export interface ApiPluginOptions extends ListenRouteOptions {
+  logger: Logger;
+}
+
+/**
+ * The speech API adapter: Deepgram-compatible routes, Deepgram-shaped errors, a
+ * `dg-request-id` on every response, and audio bodies kept as streams.
+ */
+export async function apiPlugin(app: FastifyInstance, options: ApiPluginOptions): Promise<void> {
+  // Anything that is not JSON is audio: leave it unread for the route to stream.
+  app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("dg-request-id", request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const rendered = renderApiError(translateFrameworkError(error), request.id);
+    const level = rendered.status >= 500 ? "error" : "info";
+    options.logger[level]({ requestId: request.id, path: request.routeOptions.url, status: rendered.status, code: rendered.body.err_code, err: rendered.status >= 500 ? error : undefined }, "api request failed");
+    if (rendered.retryAfterSeconds !== undefined) reply.header("retry-after", rendered.retryAfterSeconds);
+    // A body we did not read would otherwise be drained to keep the connection alive.
+    if (!request.raw.readableEnded) reply.header("connection", "close");
+    return reply.code(rendered.status).header("dg-error", asHeaderValue(rendered.body.err_msg)).send(rendered.body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ err_code: "NOT_FOUND", err_msg: `no route for ${request.method} ${request.url.split("?")[0]}`, request_id: request.id }),
+  );
+
+  app.get("/openapi.json", async () => OPENAPI_DOCUMENT);
+  app.get("/v1/models", async () => ({ stt: options.speech.models() }));
+  registerListenRoute(app, options);
+}
+
+/** Header values must be visible ASCII; messages may quote user input (keys, URLs). */
+function asHeaderValue(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 512);
+}
+
+/** Fastify's own body errors, in Deepgram's words. */
+function translateFrameworkError(error: FastifyError): unknown {
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ApiError("PAYLOAD_TOO_LARGE", "the JSON body is too large", 413);
+  if (error.code?.startsWith("FST_ERR_CTP") || error instanceof SyntaxError) {
+    return badRequest("Content-type was application/json, but we could not process the JSON payload.");
+  }
+  return error;
+}

@@ -1,0 +1,156 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { loadConfig } from "../../shared/config/load.ts";
+import { AppError } from "../../shared/errors.ts";
+import {
+  adviseExpiry,
+  createS3Client,
+  parseS3Url,
+  presignGet,
+  presignOperation,
+  presignPost,
+  presignPut,
+  presignUploadPart,
+  suggestExpiryForAudio,
+  type S3Target,
+} from "../../presign/index.ts";
+
+interface TargetFlags {
+  endpoint?: string;
+  region?: string;
+  expiresIn: string;
+}
+
+/**
+ * `earshot presign get|put|post|upload-part|op`: presigned URLs for the Earshot store (its
+ * endpoint and generated credentials by default) or any S3 endpoint (--endpoint, with
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+ */
+export function registerPresignCommand(program: Command): void {
+  const presign = program.command("presign").description("Presign S3 requests for s3://bucket/key (the Earshot store by default)");
+  const common = (command: Command) =>
+    command
+      .option("--endpoint <url>", "S3 endpoint (default: the Earshot store from the config)")
+      .option("--region <region>", "signing region")
+      .option("--expires-in <seconds>", "lifetime in seconds (1..604800)", "3600");
+
+  common(presign.command("get <s3url>").description("presigned GET (download)"))
+    .option("--response-content-type <type>", "Content-Type the download is served with")
+    .option("--response-content-disposition <value>", "Content-Disposition the download is served with")
+    .action(async (url: string, flags: TargetFlags & { responseContentType?: string; responseContentDisposition?: string }) => {
+      const { client, expiresIn } = setup(program, flags);
+      print(
+        await presignGet(client, parseS3Url(url), {
+          expiresIn,
+          responseContentType: flags.responseContentType,
+          responseContentDisposition: flags.responseContentDisposition,
+        }),
+      );
+    });
+
+  common(presign.command("put <s3url>").description("presigned PUT (upload), content type and metadata signed"))
+    .option("--content-type <type>", "Content-Type the uploader must send")
+    .option("--metadata <key=value...>", "x-amz-meta-* the uploader must send")
+    .option("--for-audio <seconds>", "choose an expiry that covers queueing and transcribing this much audio")
+    .action(async (url: string, flags: TargetFlags & { contentType?: string; metadata?: string[]; forAudio?: string }) => {
+      if (flags.forAudio !== undefined) {
+        const seconds = Number(flags.forAudio);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new AppError("FLAG_INVALID", "--for-audio takes the audio duration in seconds");
+        flags.expiresIn = String(suggestExpiryForAudio({ audioSeconds: seconds }));
+        process.stderr.write(`earshot: expiry ${flags.expiresIn}s covers queueing and transcribing ${seconds}s of audio\n`);
+      }
+      const { client, expiresIn } = setup(program, flags);
+      print(await presignPut(client, parseS3Url(url), { expiresIn, contentType: flags.contentType, metadata: parseMetadata(flags.metadata) }));
+    });
+
+  common(presign.command("post <s3url>").description("presigned POST (browser form upload): prints the URL and form fields as JSON"))
+    .option("--content-type <type>", "Content-Type field")
+    .option("--content-length-range <min,max>", "allowed size in bytes, e.g. 1,10485760")
+    .option("--key-starts-with <prefix>", "let the form choose any key under this prefix")
+    .action(async (url: string, flags: TargetFlags & { contentType?: string; contentLengthRange?: string; keyStartsWith?: string }) => {
+      const { client, expiresIn } = setup(program, flags);
+      const range = flags.contentLengthRange?.split(",").map(Number);
+      if (range && (range.length !== 2 || range.some((n) => !Number.isInteger(n) || n < 0))) {
+        throw new AppError("FLAG_INVALID", "--content-length-range takes two byte counts: min,max");
+      }
+      const post = await presignPost(client, parseS3Url(url), {
+        expiresIn,
+        contentType: flags.contentType,
+        keyStartsWith: flags.keyStartsWith,
+        contentLengthRange: range as [number, number] | undefined,
+      });
+      print(JSON.stringify(post, null, 2));
+    });
+
+  common(presign.command("upload-part <s3url>").description("presigned UploadPart for a multipart upload"))
+    .requiredOption("--upload-id <id>", "the multipart upload id")
+    .requiredOption("--part-number <n>", "part number, 1..10000")
+    .action(async (url: string, flags: TargetFlags & { uploadId: string; partNumber: string }) => {
+      const { client, expiresIn } = setup(program, flags);
+      print(await presignUploadPart(client, parseS3Url(url), { expiresIn, uploadId: flags.uploadId, partNumber: Number(flags.partNumber) }));
+    });
+
+  common(presign.command("op <operation> [s3url]").description("presign any S3 operation, e.g. op ListObjectsV2 s3://bucket/prefix"))
+    .option("--param <name=value...>", "extra operation input, e.g. --param MaxKeys=10")
+    .action(async (operation: string, url: string | undefined, flags: TargetFlags & { param?: string[] }) => {
+      const { client, expiresIn } = setup(program, flags);
+      const input: Record<string, unknown> = {};
+      if (url) {
+        const bucketOnly = /^s3:\/\/([^/]+)\/?$/.exec(url);
+        if (bucketOnly) input.Bucket = bucketOnly[1];
+        else Object.assign(input, toInput(parseS3Url(url), operation));
+      }
+      for (const [name, value] of Object.entries(parseMetadata(flags.param))) input[name] = /^\d+$/.test(value) ? Number(value) : value;
+      print(await presignOperation(client, operation, input, expiresIn));
+    });
+}
+
+function toInput(location: { bucket: string; key: string }, operation: string): Record<string, unknown> {
+  // Listing operations take the path after the bucket as a prefix, object operations as a key.
+  return operation.startsWith("List") ? { Bucket: location.bucket, Prefix: location.key } : { Bucket: location.bucket, Key: location.key };
+}
+
+function setup(program: Command, flags: TargetFlags): { client: ReturnType<typeof createS3Client>; expiresIn: number } {
+  const expiresIn = Number(flags.expiresIn);
+  for (const warning of adviseExpiry(expiresIn).warnings) process.stderr.write(`earshot: warning: ${warning}\n`);
+  return { client: createS3Client(resolveTarget(program, flags)), expiresIn };
+}
+
+/** Explicit endpoint + AWS_* credentials, or the embedded store with its own credentials. */
+function resolveTarget(program: Command, flags: TargetFlags): S3Target {
+  const config = loadConfig({ file: program.opts<{ config?: string }>().config });
+  const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? config.store.region;
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? config.store.accessKeyId;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? config.store.secretAccessKey;
+  if (flags.endpoint || (accessKeyId && secretAccessKey)) {
+    if (!accessKeyId || !secretAccessKey) {
+      throw new AppError("CREDENTIALS_MISSING", "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for --endpoint");
+    }
+    const endpoint = flags.endpoint ?? `http://${config.store.host}:${config.store.port}`;
+    return { endpoint, region, accessKeyId, secretAccessKey, sessionToken: process.env.AWS_SESSION_TOKEN };
+  }
+  const file = join(resolve(config.store.dataDir), "credentials.json");
+  if (!existsSync(file)) {
+    throw new AppError(
+      "CREDENTIALS_MISSING",
+      `no credentials: start the store once (earshot store) to generate ${file}, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+    );
+  }
+  const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
+  return { endpoint: `http://${config.store.host}:${config.store.port}`, region, ...stored };
+}
+
+function parseMetadata(pairs: string[] | undefined): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new AppError("FLAG_INVALID", `expected name=value, got "${pair}"`);
+    metadata[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return metadata;
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import Fastify from "fastify";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { ApiKeyStore } from "../api-keys/api-key-store.ts";
+import { apiPlugin } from "../api/plugin.ts";
+import { DeliveryWorker, Outbox } from "../delivery/index.ts";
+import type { JobQueue } from "../jobs/job-queue.ts";
+import { JobWorker } from "../jobs/job-worker.ts";
+import { LISTEN_JOB, ListenJobs } from "../jobs/listen-job.ts";
+import { SqliteJobQueue } from "../jobs/sqlite-job-queue.ts";
+import { SafeHttpClient } from "../net/index.ts";
+import { createS3Client } from "../presign/presign.ts";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import type { EarshotConfig } from "../shared/config/schema.ts";
+import type { Logger } from "../shared/logger.ts";
+import { openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
+import { createMediaReader } from "../sources/media-reader.ts";
+import { createSpeechService, type SpeechService } from "../speech/index.ts";
+
+export interface RunningApi {
+  endpoint: string;
+  port: number;
+  keys: ApiKeyStore;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+export interface StoreTarget {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface StartApiOptions {
+  logger: Logger;
+  clock?: Clock;
+  speech?: SpeechService;
+  /** The store s3:// URLs read from (default: api.s3, else the embedded store's settings). */
+  store?: StoreTarget;
+}
+
+/** The API's database: API keys, jobs and deliveries share one file. */
+export function openApiDatabase(config: EarshotConfig): SqliteDatabase {
+  const dataDir = resolve(config.api.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return openSqlite(join(dataDir, "api.db"));
+}
+
+/** Composition root of the speech API: config -> keys, speech, media sources -> Fastify. */
+export async function startApiServer(config: EarshotConfig, options: StartApiOptions): Promise<RunningApi> {
+  const clock = options.clock ?? systemClock;
+  const db = openApiDatabase(config);
+  const keys = new ApiKeyStore(db, clock);
+  const speech = options.speech ?? createSpeechService();
+  const store = options.store ?? storeTarget(config);
+  const s3: S3Client | undefined = store ? createS3Client(store) : undefined;
+  const http = new SafeHttpClient({
+    // The configured store is a trusted destination even on loopback or a private network.
+    allow: [...config.api.allow, ...(store ? [new URL(store.endpoint).host] : [])],
+    maxResponseBytes: config.api.maxUploadBytes,
+  });
+  const media = createMediaReader({ http, s3 });
+
+  // Callback mode: durable jobs, delivered through the outbox (same database file).
+  const outbox = new Outbox(db, { clock });
+  const delivery = new DeliveryWorker(outbox, { http, clock, logger: options.logger });
+  const queue = new SqliteJobQueue(db, { clock, maxDepth: config.api.maxQueue });
+  const listenJobs = new ListenJobs({
+    queue,
+    outbox,
+    speech,
+    media,
+    spoolDir: join(resolve(config.api.dataDir), "spool"),
+    // The worker is created just below; submits only happen once the server listens.
+    notify: () => worker.notify(),
+  });
+  const worker = new JobWorker({
+    queue,
+    handlers: { [LISTEN_JOB]: listenJobs.handle },
+    concurrency: speech.pool.concurrency,
+    clock,
+    logger: options.logger,
+  });
+  const recovered = queue.recover();
+  if (recovered > 0) options.logger.info({ recovered }, "resuming jobs interrupted by a restart");
+  await listenJobs.sweepSpool();
+  delivery.start();
+  worker.start();
+
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, requestTimeout: 0, genReqId: () => randomUUID(), return503OnClosing: true });
+  await app.register(apiPlugin, {
+    keys,
+    speech,
+    media,
+    clock,
+    logger: options.logger,
+    expiryMarginSeconds: config.api.expiryMarginSeconds,
+    maxUploadBytes: config.api.maxUploadBytes,
+    jobs: listenJobs,
+  });
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.api.port;
+  return {
+    endpoint: `http://${config.api.host}:${port}`,
+    port,
+    keys,
+    queue,
+    close: async () => {
+      await app.close();
+      await worker.stop();
+      await delivery.stop();
+      if (!options.speech) speech.close();
+      s3?.destroy();
+      db.close();
+    },
+  };
+}
+
+/** Where s3:// URLs are read: api.s3 if configured, else the embedded store and its root keys. */
+function storeTarget(config: EarshotConfig): StoreTarget | undefined {
+  const endpoint = config.api.s3.endpoint ?? `http://${config.store.host}:${config.store.port}`;
+  const region = config.api.s3.region ?? config.store.region;
+  const accessKeyId = config.api.s3.accessKeyId ?? config.store.accessKeyId;
+  const secretAccessKey = config.api.s3.secretAccessKey ?? config.store.secretAccessKey;
+  if (accessKeyId && secretAccessKey) return { endpoint, region, accessKeyId, secretAccessKey };
+  const file = join(resolve(config.store.dataDir), "credentials.json");
+  if (!existsSync(file)) return undefined;
+  const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
+  return { endpoint, region, ...stored };
+}

@@ -1,0 +1,60 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { EarshotConfig } from "../shared/config/schema.ts";
+import type { Logger } from "../shared/logger.ts";
+import { startApiServer, type RunningApi } from "./api-server.ts";
+import { startStoreServer, type RunningStore } from "./store-server.ts";
+
+export interface RunningEarshot {
+  store: RunningStore;
+  api: RunningApi;
+  /** An API key with every scope, created on the first start and kept (mode 0600) for local tools. */
+  apiToken: string;
+  /** Whether this start created the key (it is printed only then). */
+  createdApiToken: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything on one machine, one process: the store, then the API reading s3:// through it.
+ * A first start also creates an API key. Closing stops taking requests, lets in-flight
+ * writes finish, and leaves unfinished jobs durable for the next start.
+ */
+export async function startEarshot(config: EarshotConfig, logger: Logger): Promise<RunningEarshot> {
+  const store = await startStoreServer(config.store, { logger });
+  let api: RunningApi;
+  try {
+    api = await startApiServer(config, {
+      logger,
+      store: { endpoint: store.endpoint, region: store.region, ...pick(store.credentials) },
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const tokenFile = join(resolve(config.api.dataDir), "local-api-key");
+  let apiToken: string;
+  let createdApiToken = false;
+  if (existsSync(tokenFile) && api.keys.authenticate(readFileSync(tokenFile, "utf8").trim())) {
+    apiToken = readFileSync(tokenFile, "utf8").trim();
+  } else {
+    apiToken = api.keys.create({ name: "local (earshot up)", scopes: ["listen", "media", "admin"] }).token;
+    writeFileSync(tokenFile, `${apiToken}\n`, { mode: 0o600 });
+    chmodSync(tokenFile, 0o600);
+    createdApiToken = true;
+  }
+  return {
+    store,
+    api,
+    apiToken,
+    createdApiToken,
+    close: async () => {
+      await api.close();
+      await store.close();
+    },
+  };
+}
+
+function pick(credentials: { accessKeyId: string; secretAccessKey: string }) {
+  return { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
+}

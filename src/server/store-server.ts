@@ -1,0 +1,71 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import Fastify from "fastify";
+import type { StoreConfig } from "../shared/config/schema.ts";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import type { Logger } from "../shared/logger.ts";
+import { s3Plugin } from "../s3/plugin.ts";
+import { S3Error, hostId, renderS3Error } from "../s3/s3-errors.ts";
+import { newRequestId } from "../shared/ids.ts";
+import { ObjectStore } from "../storage/object-store.ts";
+import { resolveRootCredentials, type RootCredentials } from "./root-credentials.ts";
+
+export interface RunningStore {
+  /** Base URL clients use as their endpoint, e.g. http://127.0.0.1:9000 */
+  endpoint: string;
+  port: number;
+  credentials: RootCredentials;
+  region: string;
+  store: ObjectStore;
+  close(): Promise<void>;
+}
+
+export interface StartStoreOptions {
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** Composition root of the store: config -> object store -> S3 adapter -> listening server. */
+export async function startStoreServer(config: StoreConfig, options: StartStoreOptions): Promise<RunningStore> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const credentials = resolveRootCredentials(dataDir, config);
+  const store = await ObjectStore.open({ dataDir, region: config.region, maxObjectSize: config.maxObjectSize });
+
+  const app = Fastify({
+    logger: false,
+    // Uploads of gigabytes take as long as they take; S3 has no request deadline.
+    requestTimeout: 0,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    frameworkErrors: (error, request, reply) => {
+      const requestId = newRequestId();
+      const rendered = renderS3Error(new S3Error("InvalidURI", "Couldn't parse the specified URI.", { cause: error }), requestId);
+      reply.raw.writeHead(rendered.status, { "content-type": "application/xml", "x-amz-request-id": requestId, "x-amz-id-2": hostId(requestId) });
+      reply.raw.end(rendered.body);
+      options.logger.info({ requestId, url: request.url?.split("?")[0] }, "malformed request");
+    },
+  });
+  await app.register(s3Plugin, {
+    store,
+    clock: options.clock ?? systemClock,
+    domains: config.domains,
+    logger: options.logger,
+    lookupSecret: (accessKeyId) => (accessKeyId === credentials.accessKeyId ? credentials.secretAccessKey : undefined),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return {
+    endpoint: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    port,
+    credentials,
+    region: config.region,
+    store,
+    close: async () => {
+      await app.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { DeepgramClient } from "@deepgram/sdk";
+import { startTestApi, type TestApi } from "../helpers/test-api.ts";
+import { TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, startTestStore, type TestStore } from "../helpers/test-store.ts";
+
+const clip = join(import.meta.dirname, "../fixtures/audio/librivox/sense_and_sensibility_01_austen_64kb-0880.wav");
+
+let store: TestStore;
+let api: TestApi;
+let token: string;
+let presigner: S3Client;
+before(async () => {
+  store = await startTestStore();
+  api = await startTestApi({ storeEndpoint: store.endpoint, flags: { "api.allow": ["127.0.0.1"] } });
+  token = api.token(["listen"]);
+  // As the seed does with boto3: no checksum hoisted into presigned PUTs.
+  presigner = new S3Client({
+    endpoint: store.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  await store.client.send(new CreateBucketCommand({ Bucket: "seed" }));
+  await store.client.send(new PutObjectCommand({ Bucket: "seed", Key: "audio/call.wav", Body: readFileSync(clip) }));
+});
+after(async () => {
+  presigner.destroy();
+  await api.dispose();
+  await store.dispose();
+});
+
+async function presignedPair(transcriptKey: string, expiresIn = 600) {
+  const getUrl = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: "seed", Key: "audio/call.wav" }), { expiresIn });
+  const putUrl = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: "seed", Key: transcriptKey, ContentType: "application/json" }), {
+    expiresIn,
+    signableHeaders: new Set(["content-type"]),
+  });
+  return { getUrl, putUrl };
+}
+
+async function waitForObject(key: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await store.client.send(new GetObjectCommand({ Bucket: "seed", Key: key }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== "NoSuchKey" || Date.now() > deadline) throw error;
+      await delay(100);
+    }
+  }
+}
+
+test("the seed's Lambda flow with plain fetch: the transcript lands at the presigned PUT's key", async () => {
+  const { getUrl, putUrl } = await presignedPair("transcripts/call.json");
+  const params = new URLSearchParams({ model: "nova", smart_format: "true", callback: putUrl, callback_method: "put" });
+  const response = await fetch(`${api.endpoint}/v1/listen?${params}`, {
+    method: "POST",
+    headers: { Authorization: `Token ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ url: getUrl }),
+  });
+  assert.equal(response.status, 200);
+  const { request_id } = (await response.json()) as { request_id: string };
+  assert.match(request_id, /^[0-9a-f-]{36}$/);
+
+  const object = await waitForObject("transcripts/call.json");
+  assert.equal(object.ContentType, "application/json");
+  const transcript = JSON.parse(await object.Body!.transformToString()) as { metadata: { request_id: string }; results: unknown };
+  assert.equal(transcript.metadata.request_id, request_id);
+  assert.ok(transcript.results);
+  const job = api.queue.get(request_id);
+  assert.equal(job?.state, "succeeded");
+  assert.equal(JSON.stringify(job).includes("X-Amz-Signature=") && !JSON.stringify(job).includes("[redacted]"), false, "job records hold no signatures");
+  assert.doesNotMatch(JSON.stringify(job), /X-Amz-Signature=[0-9a-f]{64}/);
+});
+
+test("@deepgram/sdk with a callback gets the accepted response", async () => {
+  const { getUrl, putUrl } = await presignedPair("transcripts/sdk.json");
+  const client = new DeepgramClient({ apiKey: token, baseUrl: api.endpoint });
+  const accepted = await client.listen.v1.media.transcribeUrl({ url: getUrl, callback: putUrl, callback_method: "PUT" });
+  assert.ok("request_id" in accepted && !("results" in accepted));
+  await waitForObject("transcripts/sdk.json");
+});
+
+test("a callback receiver that is down, then up, gets the result; an uploaded body works with a callback", async () => {
+  const received: { method: string; type: string | undefined; body: string }[] = [];
+  let failuresLeft = 2;
+  const receiver: Server = createServer((request: IncomingMessage, reply) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      if (failuresLeft-- > 0) {
+        reply.writeHead(503).end();
+        return;
+      }
+      received.push({ method: request.method ?? "", type: request.headers["content-type"], body: Buffer.concat(chunks).toString() });
+      reply.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (receiver.address() as AddressInfo).port;
+    const response = await fetch(`${api.endpoint}/v1/listen?callback=${encodeURIComponent(`http://127.0.0.1:${port}/hook`)}`, {
+      method: "POST",
+      headers: { Authorization: `Token ${token}`, "Content-Type": "audio/wav" },
+      body: readFileSync(clip),
+    });
+    assert.equal(response.status, 200);
+    const { request_id } = (await response.json()) as { request_id: string };
+    const deadline = Date.now() + 60_000;
+    while (received.length === 0 && Date.now() < deadline) await delay(100);
+    assert.equal(received.length, 1);
+    assert.equal(received[0]?.method, "POST");
+    assert.equal(received[0]?.type, "application/json");
+    assert.equal((JSON.parse(received[0]!.body) as { metadata: { request_id: string } }).metadata.request_id, request_id);
+    await delay(200);
+    assert.equal(api.queue.get(request_id)?.state, "succeeded");
+  } finally {
+    receiver.close();
+  }
+});
+
+test("callback URLs that are expired, about to expire, or not http(s) are refused at submit", async () => {
+  const expired = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: "seed", Key: "t/x.json" }), {
+    expiresIn: 60,
+    signingDate: new Date(Date.now() - 5 * 60_000),
+  });
+  const soon = (await presignedPair("t/y.json", 30)).putUrl;
+  for (const [callback, pattern] of [
+    [expired, /callback presigned URL expired at \d{4}-\d\d-\d\dT/],
+    [soon, /callback presigned URL expires at .* less than the 60s/],
+    ["ftp://example.com/x", /callback: must be an http\(s\) URL/],
+  ] as const) {
+    const response = await fetch(`${api.endpoint}/v1/listen?callback=${encodeURIComponent(callback)}`, {
+      method: "POST",
+      headers: { Authorization: `Token ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: "s3://seed/audio/call.wav" }),
+    });
+    const body = (await response.json()) as { err_msg: string };
+    assert.equal(response.status, 400, JSON.stringify(body));
+    assert.match(body.err_msg, pattern);
+  }
+});
+
+test("a full queue answers 429 TOO_MANY_REQUESTS with Retry-After", async () => {
+  const small = await startTestApi({ storeEndpoint: store.endpoint, flags: { "api.allow": ["127.0.0.1"], "api.maxQueue": 1 } });
+  // A receiver that keeps failing holds the first job in delivery, so the queue stays full.
+  const receiver: Server = createServer((_request, reply) => reply.writeHead(503).end());
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const key = small.token(["listen"]);
+    const callback = encodeURIComponent(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`);
+    const submit = () =>
+      fetch(`${small.endpoint}/v1/listen?callback=${callback}`, {
+        method: "POST",
+        headers: { Authorization: `Token ${key}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ url: "s3://seed/audio/call.wav" }),
+      });
+    assert.equal((await submit()).status, 200);
+    const refused = await submit();
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get("retry-after"), "5");
+    const body = (await refused.json()) as { err_code: string; err_msg: string };
+    assert.equal(body.err_code, "TOO_MANY_REQUESTS");
+    assert.match(body.err_msg, /queue is full/);
+  } finally {
+    receiver.closeAllConnections();
+    receiver.close();
+    await small.dispose();
+  }
+});
