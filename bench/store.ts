@@ -39,7 +39,16 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 // The SDK's "node >= 22 from 2027" notice would land in the middle of the printed tables.
@@ -51,6 +60,9 @@ const MiB = 1024 * 1024;
 const BUCKET = "bench";
 const SMALL_SIZE = 4096;
 const SMALL_KEYS = 64;
+/** The multipart row: the large object in parts of this size, this many PUT at once. */
+const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
+const MULTIPART_PARALLEL = 4;
 const LARGE_TARGET = 0.7;
 const SMALL_TARGET = 3;
 /** Cores other processes may use before the machine counts as busy (figures flagged). */
@@ -243,6 +255,37 @@ class ServerProcess {
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 3600 });
   }
 
+  /**
+   * Upload a file as a multipart upload: presigned UploadPart URLs, each part streamed from
+   * its range of the file with fetch, MULTIPART_PARALLEL at a time, then Complete. Returns the ETag.
+   */
+  async multipartUpload(key: string, path: string, size: number): Promise<string> {
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const count = Math.ceil(size / MULTIPART_PART_SIZE);
+    const etags: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      for (let index = next++; index < count; index = next++) {
+        const start = index * MULTIPART_PART_SIZE;
+        const end = Math.min(size, start + MULTIPART_PART_SIZE) - 1;
+        const url = await getSignedUrl(this.client, new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: index + 1 }), { expiresIn: 3600 });
+        const response = await fetch(url, {
+          method: "PUT",
+          body: createReadStream(path, { start, end, highWaterMark: MiB }),
+          duplex: "half",
+          headers: { "content-length": String(end - start + 1) },
+        });
+        const text = await response.text();
+        if (response.status !== 200) throw new Error(`UploadPart ${index + 1}: ${response.status}: ${text.slice(0, 300)}`);
+        etags[index] = response.headers.get("etag") ?? "";
+      }
+    };
+    await Promise.all(Array.from({ length: MULTIPART_PARALLEL }, worker));
+    const parts = etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 }));
+    const done = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+    return (done.ETag ?? "").replaceAll('"', "");
+  }
+
   async createBucket(): Promise<void> {
     await this.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   }
@@ -416,11 +459,12 @@ async function presignedGetToFile(url: string, destination: string, size: number
 }
 
 /** Transfers measured per server: the brief's fetch client, and curl as a cheap reference client. */
-const TRANSFERS = ["put-fetch", "get-fetch-null", "get-fetch-file", "put-curl", "get-curl-null"] as const;
+const TRANSFERS = ["put-fetch", "put-multipart", "get-fetch-null", "get-fetch-file", "put-curl", "get-curl-null"] as const;
 type Transfer = (typeof TRANSFERS)[number];
 
 const TRANSFER_LABEL: Record<Transfer, string> = {
   "put-fetch": "PUT  fetch, file -> server (fsync)",
+  "put-multipart": `PUT  multipart, ${MULTIPART_PART_SIZE / MiB} MiB parts x${MULTIPART_PARALLEL}`,
   "get-fetch-null": "GET  fetch -> /dev/null",
   "get-fetch-file": "GET  fetch -> new file",
   "put-curl": "PUT  curl -T (reference client)",
@@ -496,6 +540,17 @@ async function largeObjectPhase(
         await settle();
         measured["put-curl"] = await timed(() => curl(["-o", "/dev/null", "-T", source, putUrl]), server);
         measured["get-curl-null"] = await timed(() => curl(["-o", "/dev/null", getUrl]), server);
+      }
+      if (server.kind === "earshot") {
+        // Multipart (Earshot only: the reference server has no multipart): parts, then one concatenation.
+        await server.deleteObject(key);
+        await settle();
+        let multipartEtag = "";
+        measured["put-multipart"] = await timed(async () => {
+          multipartEtag = await server.multipartUpload(key, source, size);
+        }, server);
+        const parts = Math.ceil(size / MULTIPART_PART_SIZE);
+        if (!multipartEtag.endsWith(`-${parts}`)) throw new Error(`multipart ETag ${multipartEtag} does not name ${parts} parts`);
       }
       if (sampler) peakRss = Math.max(peakRss, sampler.stop());
       await server.deleteObject(key);
@@ -728,6 +783,7 @@ function report(
   const cpSync = medMbps((r) => r.cpSync);
   const cat = medMbps((r) => r.cat);
   const put = medMbps(transfer("earshot", "put-fetch"));
+  const multipart = medMbps(transfer("earshot", "put-multipart"));
   const getNull = medMbps(transfer("earshot", "get-fetch-null"));
   const getFile = medMbps(transfer("earshot", "get-fetch-file"));
   const refPut = medMbps(transfer("node-http", "put-fetch"));
@@ -748,6 +804,14 @@ function report(
       [`GET ${sizeLabel} presigned, fetch -> /dev/null (MB/s)`, fmt(getNull), `${fmt(cat)} cat>/dev/null`, fmt(getNull / cat, 2), `>= ${LARGE_TARGET}`, verdict(getNull / cat, LARGE_TARGET)],
       [`GET 4 KiB presigned, ${args.concurrency} concurrent (req/s)`, fmt(earshotRps), `${fmt(s3rverRps)} s3rver`, `${fmt(earshotRps / s3rverRps, 2)}x`, `>= ${SMALL_TARGET}x`, verdict(earshotRps / s3rverRps, SMALL_TARGET)],
       ["secondary rows (no verdict):", "", "", "", "", ""],
+      [
+        `  PUT ${sizeLabel} multipart (${MULTIPART_PART_SIZE / MiB} MiB parts, ${MULTIPART_PARALLEL} parallel, presigned) vs single PUT`,
+        fmt(multipart),
+        `${fmt(put)} single PUT`,
+        fmt(multipart / put, 2),
+        "",
+        "",
+      ],
       [`  PUT ${sizeLabel} vs plain cp (no fsync)`, fmt(put), `${fmt(cp)} cp`, fmt(put / cp, 2), "", ""],
       [`  GET ${sizeLabel} -> new file vs plain cp`, fmt(getFile), `${fmt(cp)} cp`, fmt(getFile / cp, 2), "", ""],
       [`  PUT ${sizeLabel} vs bare node:http, same client`, fmt(put), `${fmt(refPut)} node:http`, fmt(put / refPut, 2), "", ""],
@@ -827,6 +891,9 @@ function report(
     "  parameter is hoisted into the URL (payload UNSIGNED-PAYLOAD; the store still computes MD5 for the ETag, and the",
     "  bench checks the ETag). The store answers only after fsync + rename + SQLite commit, so the ratio uses",
     "  `cp src dst && sync dst` (a durable copy); plain `cp` (page cache only) is the secondary row.",
+    `- PUT multipart: CreateMultipartUpload, then each ${MULTIPART_PART_SIZE / MiB} MiB range of the file streamed by fetch to a presigned`,
+    `  UploadPart URL (${MULTIPART_PARALLEL} at a time), then CompleteMultipartUpload (the store joins the parts into one blob, fsynced);`,
+    "  timed from create to complete. The ratio is to the single presigned PUT of the same file in the same run.",
     "- GET: fetch streams the presigned GET into /dev/null (fs.createWriteStream); the ratio uses `cat src >/dev/null`,",
     "  which also reads page-cached bytes and discards them. GET into a new file vs plain `cp` (neither synced) is secondary.",
     "- Every server runs in its own child process; this process is only the client. `sync` runs (untimed) before each",

@@ -12,6 +12,8 @@ export interface S3Request {
   rawUrl: string;
   headers: IncomingHttpHeaders;
   body: Readable;
+  /** The client's IP address (for event records' sourceIPAddress). */
+  remoteAddress?: string;
 }
 
 /** What an operation answers; the plugin writes it to the wire. */
@@ -28,6 +30,8 @@ export interface S3Context {
   store: ObjectStore;
   clock: Clock;
   requestId: string;
+  /** Secret for an access key id (undefined when unknown): for forms that carry their own signature. */
+  lookupSecret(accessKeyId: string): string | undefined;
   /** The request body with its declared integrity checks attached (sha256, MD5, checksums, aws-chunked). */
   body(): PreparedBody;
 }

@@ -80,6 +80,7 @@ export function objectResponseHeaders(info: ObjectInfo, query?: URLSearchParams,
     if (value !== undefined) headers[name] = value;
   }
   for (const [key, value] of Object.entries(info.userMetadata)) headers[USER_META_PREFIX + key] = value;
+  if (info.tags?.length) headers["x-amz-tagging-count"] = info.tags.length;
   if (checksumMode && info.checksum) {
     headers[`x-amz-checksum-${info.checksum.algorithm.toLowerCase()}`] = info.checksum.value;
   }

@@ -4,11 +4,12 @@ import { newRequestId } from "../shared/ids.ts";
 import { redactUrl, type Logger } from "../shared/logger.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
 import type { S3Context, S3Response } from "./context.ts";
+import { answerPreflight, corsHeadersForRequest } from "./cors.ts";
 import { HANDLERS } from "./operations/index.ts";
 import { prepareBody } from "./request-body.ts";
 import { resolveOperation, type ResolvedRequest } from "./resolve-operation.ts";
 import { hostId, renderS3Error } from "./s3-errors.ts";
-import { verifyRequest } from "./sigv4/index.ts";
+import { FORM_AUTH_PENDING, verifyRequest } from "./sigv4/index.ts";
 
 export interface S3PluginOptions {
   store: ObjectStore;
@@ -41,29 +42,44 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: S3P
   const raw = request.raw;
   const rawUrl = raw.url ?? "/";
   let resolved: ResolvedRequest | undefined;
+  // Every answer to a request with Origin (errors too) carries the bucket's matching CORS headers.
+  const withCors = (response: S3Response): S3Response =>
+    resolved?.operation === "CorsPreflight"
+      ? response
+      : { ...response, headers: { ...response.headers, ...corsHeadersForRequest(options.store, resolved, raw.method ?? "GET", raw.headers) } };
   try {
     resolved = resolveOperation(
       { method: raw.method ?? "GET", rawUrl, host: raw.headers.host, copySource: raw.headers["x-amz-copy-source"] !== undefined },
       options.domains,
     );
-    const auth = verifyRequest(
-      // headersDistinct keeps repeated headers apart; SigV4 joins them with "," (Node uses ", ").
-      { method: raw.method ?? "GET", rawUrl, headers: raw.headersDistinct },
-      { lookupSecret: options.lookupSecret, clock: options.clock },
-    );
+    if (resolved.operation === "CorsPreflight") {
+      // Before SigV4: preflights are unauthenticated in S3.
+      await send(reply, requestId, answerPreflight(options.store, resolved, raw.headers), false);
+      return;
+    }
+    // A browser POST carries its credentials in the form; its handler verifies the policy signature.
+    const auth =
+      resolved.operation === "PostObject"
+        ? FORM_AUTH_PENDING
+        : verifyRequest(
+            // headersDistinct keeps repeated headers apart; SigV4 joins them with "," (Node uses ", ").
+            { method: raw.method ?? "GET", rawUrl, headers: raw.headersDistinct },
+            { lookupSecret: options.lookupSecret, clock: options.clock },
+          );
     let prepared: ReturnType<typeof prepareBody> | undefined;
     const context: S3Context = {
-      request: { method: raw.method ?? "GET", rawUrl, headers: raw.headers, body: raw },
+      request: { method: raw.method ?? "GET", rawUrl, headers: raw.headers, body: raw, remoteAddress: raw.socket.remoteAddress },
       resolved,
       auth,
       store: options.store,
       clock: options.clock,
       requestId,
+      lookupSecret: options.lookupSecret,
       body: () => (prepared ??= prepareBody(raw, auth, resolved?.query ?? new URLSearchParams())),
     };
     const response = await HANDLERS[resolved.operation](context);
     options.logger.debug({ requestId, operation: resolved.operation, status: response.status }, "s3 request");
-    await send(reply, requestId, response, raw.method === "HEAD");
+    await send(reply, requestId, withCors(response), raw.method === "HEAD");
   } catch (error) {
     const rendered = renderS3Error(error, requestId, resourceOf(resolved, rawUrl));
     const log = rendered.status >= 500 ? options.logger.error.bind(options.logger) : options.logger.info.bind(options.logger);
@@ -77,7 +93,7 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: S3P
       headers.connection = "close";
     }
     const head = raw.method === "HEAD";
-    await send(reply, requestId, { status: rendered.status, headers, body: head ? undefined : rendered.body }, head);
+    await send(reply, requestId, withCors({ status: rendered.status, headers, body: head ? undefined : rendered.body }), head);
   }
 }
 

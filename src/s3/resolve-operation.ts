@@ -7,6 +7,13 @@ export type S3Operation =
   | "HeadBucket"
   | "DeleteBucket"
   | "GetBucketLocation"
+  | "CreateMultipartUpload"
+  | "UploadPart"
+  | "UploadPartCopy"
+  | "CompleteMultipartUpload"
+  | "AbortMultipartUpload"
+  | "ListParts"
+  | "ListMultipartUploads"
   | "ListObjects"
   | "ListObjectsV2"
   | "DeleteObjects"
@@ -14,7 +21,17 @@ export type S3Operation =
   | "CopyObject"
   | "GetObject"
   | "HeadObject"
-  | "DeleteObject";
+  | "DeleteObject"
+  | "CorsPreflight"
+  | "GetBucketCors"
+  | "PutBucketCors"
+  | "DeleteBucketCors"
+  | "GetBucketNotificationConfiguration"
+  | "PutBucketNotificationConfiguration"
+  | "PostObject"
+  | "GetObjectTagging"
+  | "PutObjectTagging"
+  | "DeleteObjectTagging";
 
 export interface ResolvedRequest {
   operation: S3Operation;
@@ -31,9 +48,9 @@ export interface ResolvedRequest {
  */
 const UNIMPLEMENTED_SUBRESOURCES = [
   "accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
-  "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "partNumber", "policy",
+  "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
   "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-  "tagging", "torrent", "uploadId", "uploads", "versioning", "versions", "website", "attributes",
+  "tagging", "torrent", "versioning", "versions", "website", "attributes",
 ];
 
 /**
@@ -84,9 +101,23 @@ function pickOperation(
     if (method === "GET") return "ListBuckets";
     throw methodNotAllowed(method, "SERVICE");
   }
+  // Browser preflight (unauthenticated, query ignored: it may be a presigned URL's).
+  if (method === "OPTIONS") return "CorsPreflight";
   if (!key) {
     if (method === "GET" && query.has("location")) return "GetBucketLocation";
+    if (query.has("cors")) {
+      if (method === "GET") return "GetBucketCors";
+      if (method === "PUT") return "PutBucketCors";
+      if (method === "DELETE") return "DeleteBucketCors";
+      throw methodNotAllowed(method, "BUCKET");
+    }
+    if (query.has("notification")) {
+      if (method === "GET") return "GetBucketNotificationConfiguration";
+      if (method === "PUT") return "PutBucketNotificationConfiguration";
+      throw methodNotAllowed(method, "BUCKET");
+    }
     if (method === "POST" && query.has("delete")) return "DeleteObjects";
+    if (method === "GET" && query.has("uploads")) return "ListMultipartUploads";
     if (unimplemented) throw notImplemented(unimplemented);
     switch (method) {
       case "GET":
@@ -98,11 +129,20 @@ function pickOperation(
       case "DELETE":
         return "DeleteBucket";
       case "POST":
-        throw notImplemented("POST object (browser form upload)");
+        // A browser form upload: authenticated by its policy signature, not by headers.
+        return "PostObject";
       default:
         throw methodNotAllowed(method, "BUCKET");
     }
   }
+  if (query.has("tagging")) {
+    if (method === "GET") return "GetObjectTagging";
+    if (method === "PUT") return "PutObjectTagging";
+    if (method === "DELETE") return "DeleteObjectTagging";
+    throw methodNotAllowed(method, "OBJECT");
+  }
+  const multipart = multipartOperation(method, query, copySource);
+  if (multipart) return multipart;
   if (unimplemented) throw notImplemented(unimplemented);
   switch (method) {
     case "GET":
@@ -113,6 +153,31 @@ function pickOperation(
       return copySource ? "CopyObject" : "PutObject";
     case "DELETE":
       return "DeleteObject";
+    default:
+      throw methodNotAllowed(method, "OBJECT");
+  }
+}
+
+/**
+ * Object requests of the multipart family: `?uploads` (create), `?uploadId` (part, complete,
+ * list, abort). GET/HEAD with only `?partNumber` read one part of an object (GetObject/HeadObject).
+ */
+function multipartOperation(method: string, query: URLSearchParams, copySource: boolean): S3Operation | undefined {
+  if (method === "POST" && query.has("uploads")) return "CreateMultipartUpload";
+  if (!query.has("uploadId")) {
+    // Only GET and HEAD read a part of a finished object; elsewhere partNumber needs an upload.
+    if (query.has("partNumber") && method !== "GET" && method !== "HEAD") throw notImplemented("partNumber");
+    return undefined;
+  }
+  switch (method) {
+    case "PUT":
+      return copySource ? "UploadPartCopy" : "UploadPart";
+    case "POST":
+      return "CompleteMultipartUpload";
+    case "GET":
+      return "ListParts";
+    case "DELETE":
+      return "AbortMultipartUpload";
     default:
       throw methodNotAllowed(method, "OBJECT");
   }

@@ -7,6 +7,8 @@ import type { Logger } from "../shared/logger.ts";
 import { s3Plugin } from "../s3/plugin.ts";
 import { S3Error, hostId, renderS3Error } from "../s3/s3-errors.ts";
 import { newRequestId } from "../shared/ids.ts";
+import { DeliveryWorker } from "../delivery/index.ts";
+import { SafeHttpClient, effectivePort } from "../net/index.ts";
 import { ObjectStore } from "../storage/object-store.ts";
 import { resolveRootCredentials, type RootCredentials } from "./root-credentials.ts";
 
@@ -30,7 +32,28 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const credentials = resolveRootCredentials(dataDir, config);
-  const store = await ObjectStore.open({ dataDir, region: config.region, maxObjectSize: config.maxObjectSize });
+  const store = await ObjectStore.open({
+    dataDir,
+    region: config.region,
+    maxObjectSize: config.maxObjectSize,
+    events: {
+      notify: { webhooks: config.notify.webhooks },
+      clock: options.clock,
+      retry: { baseDelayMs: config.notify.retryBaseDelayMs, maxDelayMs: config.notify.retryMaxDelayMs },
+      logger: options.logger,
+    },
+  });
+  // Event webhooks are named by the operator, not by requests: their hosts are allow-listed
+  // (loopback and private addresses included) and every other destination keeps the SSRF guard.
+  const webhookHosts = Object.values(config.notify.webhooks).map(({ endpoint }) => {
+    const url = new URL(endpoint);
+    return `${url.hostname}:${effectivePort(url)}`;
+  });
+  const eventDelivery = new DeliveryWorker(store.events.outbox, {
+    http: new SafeHttpClient({ allow: webhookHosts, responseTimeoutMs: 30_000, totalTimeoutMs: 60_000 }),
+    retry: { baseDelayMs: config.notify.retryBaseDelayMs, maxDelayMs: config.notify.retryMaxDelayMs, maxAttempts: config.notify.maxAttempts },
+    logger: options.logger,
+  });
 
   const app = Fastify({
     logger: false,
@@ -54,6 +77,9 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
     lookupSecret: (accessKeyId) => (accessKeyId === credentials.accessKeyId ? credentials.secretAccessKey : undefined),
   });
   await app.listen({ host: config.host, port: config.port });
+  // Resumes events recorded before a restart (and attempts a crash interrupted).
+  eventDelivery.start();
+  store.events.start();
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -65,6 +91,8 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
     store,
     close: async () => {
       await app.close();
+      await eventDelivery.stop();
+      await store.events.stop();
       store.close();
     },
   };

@@ -15,6 +15,8 @@ const REDACT_PATHS = [
   "*.secretAccessKey",
   "apiKey",
   "*.apiKey",
+  "authToken",
+  "*.authToken",
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -23,6 +23,8 @@ export interface BlobWriteOptions {
   /** When the sender declared a length: fewer bytes is IncompleteBody. */
   expectedSize?: number;
   checks?: readonly BodyCheck[];
+  /** false: skip the MD5 (md5Hex is then ""), for writes whose ETag comes from elsewhere (multipart completion). */
+  md5?: boolean;
 }
 
 export interface WrittenBlob {
@@ -59,7 +61,7 @@ export class FilesystemBlobStore {
   async write(body: Readable | AsyncIterable<Buffer>, options: BlobWriteOptions): Promise<WrittenBlob> {
     const blobId = newOpaqueId();
     const tmpPath = join(this.tmpDir, blobId);
-    const md5 = createHash("md5");
+    const md5 = options.md5 === false ? undefined : createHash("md5");
     const checks = options.checks ?? [];
     let size = 0;
     // flush: fsync before close, so the rename below publishes durable bytes.
@@ -75,7 +77,7 @@ export class FilesystemBlobStore {
                 details: { MaxSizeAllowed: options.maxSize },
               });
             }
-            md5.update(chunk);
+            md5?.update(chunk);
             for (const check of checks) check.update(chunk);
             yield chunk;
           }
@@ -90,7 +92,7 @@ export class FilesystemBlobStore {
       }
       for (const check of checks) await check.verify();
       await rename(tmpPath, await this.pathFor(blobId, true));
-      return { blobId, size, md5Hex: md5.digest("hex") };
+      return { blobId, size, md5Hex: md5?.digest("hex") ?? "" };
     } catch (error) {
       await discardPartialFile(file, tmpPath);
       throw error;

@@ -8,6 +8,11 @@ import { AppError, type AppErrorOptions } from "../shared/errors.ts";
 export type StorageErrorCode =
   | "NoSuchBucket"
   | "NoSuchKey"
+  | "NoSuchUpload"
+  | "InvalidPart"
+  | "InvalidPartOrder"
+  | "EntityTooSmall"
+  | "InvalidRequest"
   | "BucketAlreadyOwnedByYou"
   | "BucketNotEmpty"
   | "InvalidBucketName"
@@ -17,11 +22,19 @@ export type StorageErrorCode =
   | "BadDigest"
   | "InvalidDigest"
   | "InvalidRange"
+  | "InvalidArgument"
+  | "InvalidTag"
+  | "BadRequest"
   | "InternalError";
 
 const STATUS: Record<StorageErrorCode, number> = {
   NoSuchBucket: 404,
   NoSuchKey: 404,
+  NoSuchUpload: 404,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  EntityTooSmall: 400,
+  InvalidRequest: 400,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,
   InvalidBucketName: 400,
@@ -31,6 +44,9 @@ const STATUS: Record<StorageErrorCode, number> = {
   BadDigest: 400,
   InvalidDigest: 400,
   InvalidRange: 416,
+  InvalidArgument: 400,
+  InvalidTag: 400,
+  BadRequest: 400,
   InternalError: 500,
 };
 

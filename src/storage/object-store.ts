@@ -7,14 +7,29 @@ import { FilesystemBlobStore, type BodyCheck } from "./blob-store.ts";
 import { validateBucketName } from "./bucket-names.ts";
 import { openStoreDatabase, type StoreDatabase } from "./database.ts";
 import { StorageError, noSuchBucket, noSuchKey } from "./errors.ts";
+import { ObjectEvents, readNotification, NOTIFICATION_SETTING, type ObjectEventsOptions } from "./events/object-events.ts";
+import type { CreatedEventName, EventOrigin } from "./events/event-types.ts";
+import {
+  validateNotificationConfiguration,
+  type DestinationKind,
+  type NotificationConfiguration,
+  type NotificationRuleInput,
+} from "./events/notification-config.ts";
 import { listKeys } from "./listing.ts";
+import { MultipartUploads, partBlobIds } from "./multipart.ts";
+import { validateTags, type ObjectTag } from "./tags.ts";
 import type { BucketInfo, ListPage, ListQuery, ListedObject, ObjectInfo, StoredChecksum, StoredHeaders } from "./types.ts";
 
 export interface ObjectStoreOptions {
   dataDir: string;
   region: string;
   maxObjectSize: number;
+  /** Bucket event notifications: webhook targets, handler retry, clock. */
+  events?: ObjectEventsOptions;
 }
+
+/** Sections of buckets.settings (one JSON object per bucket). */
+export type BucketSettingName = "cors" | "notification";
 
 export interface PutObjectInput {
   body: Readable | AsyncIterable<Buffer>;
@@ -26,11 +41,23 @@ export interface PutObjectInput {
   checks?: readonly BodyCheck[];
   /** Resolves after the body ends: the checksum to store (e.g. from an aws-chunked trailer). */
   checksum?: () => StoredChecksum | undefined;
+  /** Tags to store with the object (already validated, e.g. by parseTaggingHeader). */
+  tags?: readonly ObjectTag[];
+  /** Which ObjectCreated event this write produces: "Post" for browser form uploads. */
+  eventName?: "Put" | "Post";
+  /** The request that caused the write, for its event record. */
+  origin?: EventOrigin;
 }
+
+export type { CreatedEventName, EventOrigin };
 
 export interface CopyObjectInput {
   /** Replace headers and metadata (MetadataDirective REPLACE) instead of copying them. */
   replace?: { headers: StoredHeaders; userMetadata: Record<string, string> };
+  /** Tags for the copy (x-amz-tagging-directive REPLACE); omitted copies the source's tags. */
+  tags?: readonly ObjectTag[];
+  /** The request that caused the copy, for its event record. */
+  origin?: EventOrigin;
 }
 
 interface ObjectRow {
@@ -42,6 +69,7 @@ interface ObjectRow {
   headers: string;
   user_metadata: string;
   checksum: string | null;
+  tags: string | null;
 }
 
 type ListRow = Pick<ObjectRow, "key" | "size" | "etag" | "last_modified" | "checksum">;
@@ -60,16 +88,31 @@ export class ObjectStore {
     private readonly blobs: FilesystemBlobStore,
     private readonly options: ObjectStoreOptions,
     private readonly sql: ReturnType<typeof prepare>,
-  ) {}
+    /** Event notifications: recorded in the transaction of each change; see ObjectEvents. */
+    readonly events: ObjectEvents,
+  ) {
+    this.multipart = new MultipartUploads(db, blobs, {
+      headBucket: (bucket) => void this.headBucket(bucket),
+      validateKey,
+      headObject: (bucket, key) => this.headObject(bucket, key),
+      openObject: (bucket, key) => this.openObject(bucket, key),
+      commit: (info, inTransaction, origin) => this.commit(info, "CompleteMultipartUpload", origin, inTransaction),
+      maxObjectSize: options.maxObjectSize,
+    });
+  }
+
+  /** Multipart uploads (CreateMultipartUpload .. CompleteMultipartUpload) into this store. */
+  readonly multipart: MultipartUploads;
 
   static async open(options: ObjectStoreOptions): Promise<ObjectStore> {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const db = openStoreDatabase(join(options.dataDir, "store.db"));
     const blobs = new FilesystemBlobStore(options.dataDir);
     await blobs.init();
-    const referenced = new Set((db.prepare("SELECT blob_id FROM objects").pluck().all() as string[]));
+    // Parts of open multipart uploads are blobs too: referenced, not debris.
+    const referenced = new Set([...(db.prepare("SELECT blob_id FROM objects").pluck().all() as string[]), ...partBlobIds(db)]);
     await blobs.sweep((blobId) => referenced.has(blobId));
-    return new ObjectStore(db, blobs, options, prepare(db));
+    return new ObjectStore(db, blobs, options, prepare(db), new ObjectEvents(db, options.events));
   }
 
   close(): void {
@@ -106,16 +149,53 @@ export class ObjectStore {
     return toBucket(row);
   }
 
-  deleteBucket(name: string): void {
-    this.db.transaction(() => {
+  /** DeleteBucket; open multipart uploads in it are aborted with it, so no part file is orphaned. */
+  async deleteBucket(name: string): Promise<void> {
+    const partBlobs = this.db.transaction(() => {
       this.headBucket(name);
       if (this.sql.anyObject.get(name)) {
         throw new StorageError("BucketNotEmpty", "The bucket you tried to delete is not empty", {
           details: { BucketName: name },
         });
       }
+      const blobIds = this.multipart.dropBucketUploads(name);
       this.sql.deleteBucket.run(name);
+      return blobIds;
     })();
+    await this.multipart.removeBlobs(partBlobs);
+  }
+
+  /** One section of a bucket's settings (see BucketSettingName), or undefined when unset. */
+  getBucketSetting(bucket: string, name: BucketSettingName): unknown {
+    const row = this.sql.getSettings.get(bucket) as { settings: string } | undefined;
+    if (!row) throw noSuchBucket(bucket);
+    return (JSON.parse(row.settings) as Record<string, unknown>)[name];
+  }
+
+  /** Replace one section of a bucket's settings; undefined removes it. Other sections stay. */
+  setBucketSetting(bucket: string, name: BucketSettingName, value: unknown): void {
+    const path = `$.${name}`;
+    const updated =
+      value === undefined ? this.sql.removeSetting.run(path, bucket) : this.sql.setSetting.run(path, JSON.stringify(value), bucket);
+    if (updated.changes === 0) throw noSuchBucket(bucket);
+  }
+
+  /**
+   * PutBucketNotificationConfiguration: validate against the configured targets (unless
+   * skipped, as x-amz-skip-destination-validation asks) and store; no rules removes.
+   */
+  putBucketNotification(bucket: string, rules: readonly NotificationRuleInput[], options: { skipDestinationValidation?: boolean } = {}): NotificationConfiguration {
+    this.headBucket(bucket);
+    const exists = (arn: string, kind: DestinationKind) => options.skipDestinationValidation === true || this.events.destinationExists(arn, kind);
+    const config = validateNotificationConfiguration(rules, exists);
+    this.setBucketSetting(bucket, NOTIFICATION_SETTING, config.rules.length ? config : undefined);
+    return config;
+  }
+
+  getBucketNotification(bucket: string): NotificationConfiguration {
+    const row = this.sql.getSettings.get(bucket) as { settings: string } | undefined;
+    if (!row) throw noSuchBucket(bucket);
+    return readNotification(row.settings);
   }
 
   // ---- objects -------------------------------------------------------------------------
@@ -138,8 +218,9 @@ export class ObjectStore {
       userMetadata: input.userMetadata,
       checksum: input.checksum?.(),
       blobId: written.blobId,
+      tags: input.tags,
     };
-    await this.commit(info);
+    await this.commit(info, input.eventName ?? "Put", input.origin);
     return info;
   }
 
@@ -168,11 +249,15 @@ export class ObjectStore {
   }
 
   /** Delete one object. Deleting a missing key succeeds, as in S3. */
-  async deleteObject(bucket: string, key: string): Promise<{ deleted: boolean }> {
+  async deleteObject(bucket: string, key: string, origin?: EventOrigin): Promise<{ deleted: boolean }> {
     const blobId = this.db.transaction(() => {
       this.headBucket(bucket);
       const row = this.sql.getBlobId.get(bucket, key) as { blob_id: string } | undefined;
-      if (row) this.sql.deleteObject.run(bucket, key);
+      if (row) {
+        this.sql.deleteObject.run(bucket, key);
+        // Only a removal that happened has an event: deleting a missing key invents none.
+        this.events.recordInTransaction({ name: "ObjectRemoved:Delete", bucket, key, origin });
+      }
       return row?.blob_id;
     })();
     if (blobId) await this.blobs.remove(blobId);
@@ -202,10 +287,23 @@ export class ObjectStore {
       lastModified: new Date(),
       headers: input.replace?.headers ?? from.headers,
       userMetadata: input.replace?.userMetadata ?? from.userMetadata,
+      tags: input.tags ?? from.tags,
       blobId,
     };
-    await this.commit(info);
+    await this.commit(info, "Copy", input.origin);
     return info;
+  }
+
+  /** PutObjectTagging: replace an object's tag set; its ETag and Last-Modified stay as they are. */
+  putObjectTagging(bucket: string, key: string, tags: readonly ObjectTag[]): void {
+    validateTags(tags);
+    const updated = this.sql.setTags.run(tags.length ? JSON.stringify(tags) : null, bucket, key);
+    if (updated.changes === 0) this.headObject(bucket, key);
+  }
+
+  /** DeleteObjectTagging: remove every tag; a missing object is NoSuchKey. */
+  deleteObjectTagging(bucket: string, key: string): void {
+    this.putObjectTagging(bucket, key, []);
   }
 
   listObjects(bucket: string, query: ListQuery): ListPage {
@@ -217,10 +315,12 @@ export class ObjectStore {
   }
 
   /** Make `info` the visible object at its key; the blob it replaces is removed afterwards. */
-  private async commit(info: ObjectInfo): Promise<void> {
+  /** `inTransaction` runs first inside the commit's transaction and may throw to refuse it. */
+  private async commit(info: ObjectInfo, eventName: CreatedEventName, origin?: EventOrigin, inTransaction?: () => void): Promise<void> {
     let replaced: string | undefined;
     try {
       replaced = this.db.transaction(() => {
+        inTransaction?.();
         this.headBucket(info.bucket);
         const previous = this.sql.getBlobId.get(info.bucket, info.key) as { blob_id: string } | undefined;
         this.sql.upsertObject.run({
@@ -233,7 +333,10 @@ export class ObjectStore {
           headers: JSON.stringify(info.headers),
           user_metadata: JSON.stringify(info.userMetadata),
           checksum: info.checksum ? JSON.stringify(info.checksum) : null,
+          tags: info.tags?.length ? JSON.stringify(info.tags) : null,
         });
+        // Same transaction: an acknowledged write always has its event recorded.
+        this.events.recordInTransaction({ name: `ObjectCreated:${eventName}`, bucket: info.bucket, key: info.key, size: info.size, etag: info.etag, origin });
         return previous && previous.blob_id !== info.blobId ? previous.blob_id : undefined;
       })();
     } catch (error) {
@@ -254,22 +357,27 @@ function validateKey(key: string): void {
 }
 
 function prepare(db: StoreDatabase) {
-  const objectColumns = "key, blob_id, size, etag, last_modified, headers, user_metadata, checksum";
+  const objectColumns = "key, blob_id, size, etag, last_modified, headers, user_metadata, checksum, tags";
   return {
     listBuckets: db.prepare("SELECT name, created_at, region FROM buckets ORDER BY name"),
     getBucket: db.prepare("SELECT name, created_at, region FROM buckets WHERE name = ?"),
     insertBucket: db.prepare("INSERT OR IGNORE INTO buckets (name, created_at, region) VALUES (?, ?, ?)"),
     deleteBucket: db.prepare("DELETE FROM buckets WHERE name = ?"),
+    getSettings: db.prepare("SELECT settings FROM buckets WHERE name = ?"),
+    setSetting: db.prepare("UPDATE buckets SET settings = json_set(settings, ?, json(?)) WHERE name = ?"),
+    removeSetting: db.prepare("UPDATE buckets SET settings = json_remove(settings, ?) WHERE name = ?"),
     anyObject: db.prepare("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1"),
     getObject: db.prepare(`SELECT ${objectColumns} FROM objects WHERE bucket = ? AND key = ?`),
     getBlobId: db.prepare("SELECT blob_id FROM objects WHERE bucket = ? AND key = ?"),
     deleteObject: db.prepare("DELETE FROM objects WHERE bucket = ? AND key = ?"),
+    setTags: db.prepare("UPDATE objects SET tags = ? WHERE bucket = ? AND key = ?"),
     upsertObject: db.prepare(
       `INSERT INTO objects (bucket, ${objectColumns})
-       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @headers, @user_metadata, @checksum)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @headers, @user_metadata, @checksum, @tags)
        ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size,
          etag = excluded.etag, last_modified = excluded.last_modified, headers = excluded.headers,
-         user_metadata = excluded.user_metadata, checksum = excluded.checksum`,
+         user_metadata = excluded.user_metadata, checksum = excluded.checksum,
+         tags = excluded.tags`,
     ),
     scanFrom: db.prepare(
       "SELECT key, size, etag, last_modified, checksum FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
@@ -301,5 +409,6 @@ function toObject(bucket: string, row: ObjectRow): ObjectInfo {
     headers: JSON.parse(row.headers) as StoredHeaders,
     userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
     blobId: row.blob_id,
+    tags: row.tags ? (JSON.parse(row.tags) as ObjectTag[]) : [],
   };
 }

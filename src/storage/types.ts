@@ -1,3 +1,5 @@
+import type { ObjectTag } from "./tags.ts";
+
 /** System headers S3 stores with an object and returns on GET/HEAD. */
 export interface StoredHeaders {
   contentType?: string;
@@ -31,6 +33,8 @@ export interface ObjectInfo {
   userMetadata: Record<string, string>;
   checksum?: StoredChecksum;
   blobId: string;
+  /** Object tags (at most 10); absent or empty means none. */
+  tags?: readonly ObjectTag[];
 }
 
 /** What a listing returns for one object (no headers or metadata). */

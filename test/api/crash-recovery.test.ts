@@ -7,12 +7,12 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import Database from "better-sqlite3";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { ApiKeyStore } from "../../src/api-keys/api-key-store.ts";
 import { systemClock } from "../../src/shared/clock.ts";
 import { openSqlite } from "../../src/shared/sqlite.ts";
-import { TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, startTestStore } from "../helpers/test-store.ts";
+import { startTestStore, presignerClient } from "../helpers/test-store.ts";
 
 const MAIN = join(import.meta.dirname, "../helpers/child-api-main.ts");
 const FIXTURES = join(import.meta.dirname, "../fixtures/audio/librivox");
@@ -41,13 +41,7 @@ function longAudio(dir: string): Buffer {
 test("kill -9 mid-job, restart: the job resumes and its transcript lands once", { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "earshot-crash-api-"));
   const store = await startTestStore();
-  const presigner = new S3Client({
-    endpoint: store.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
+  const presigner = presignerClient(store.endpoint);
   try {
     await store.client.send(new CreateBucketCommand({ Bucket: "crash" }));
     await store.client.send(new PutObjectCommand({ Bucket: "crash", Key: "audio/long.wav", Body: longAudio(dir) }));

@@ -5,11 +5,12 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { DeepgramClient } from "@deepgram/sdk";
 import { startTestApi, type TestApi } from "../helpers/test-api.ts";
-import { TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, startTestStore, type TestStore } from "../helpers/test-store.ts";
+import { startTestStore, type TestStore, presignerClient } from "../helpers/test-store.ts";
 
 const clip = join(import.meta.dirname, "../fixtures/audio/librivox/sense_and_sensibility_01_austen_64kb-0880.wav");
 
@@ -22,13 +23,7 @@ before(async () => {
   api = await startTestApi({ storeEndpoint: store.endpoint, flags: { "api.allow": ["127.0.0.1"] } });
   token = api.token(["listen"]);
   // As the seed does with boto3: no checksum hoisted into presigned PUTs.
-  presigner = new S3Client({
-    endpoint: store.endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
+  presigner = presignerClient(store.endpoint);
   await store.client.send(new CreateBucketCommand({ Bucket: "seed" }));
   await store.client.send(new PutObjectCommand({ Bucket: "seed", Key: "audio/call.wav", Body: readFileSync(clip) }));
 });
@@ -175,5 +170,36 @@ test("a full queue answers 429 TOO_MANY_REQUESTS with Retry-After", async () => 
     receiver.closeAllConnections();
     receiver.close();
     await small.dispose();
+  }
+});
+
+test("a source that answers 503 is fetched again later; the job then succeeds on its second attempt", async () => {
+  let sourceFailures = 1;
+  const source: Server = createServer((_request, reply) => {
+    if (sourceFailures-- > 0) {
+      reply.writeHead(503).end();
+      return;
+    }
+    reply.writeHead(200, { "content-type": "audio/wav" }).end(readFileSync(clip));
+  });
+  await new Promise<void>((resolve) => source.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (source.address() as AddressInfo).port;
+    const { putUrl } = await presignedPair("transcripts/retried-source.json");
+    const response = await fetch(`${api.endpoint}/v1/listen?callback_method=put&callback=${encodeURIComponent(putUrl)}`, {
+      method: "POST",
+      headers: { Authorization: `Token ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `http://127.0.0.1:${port}/call.wav` }),
+    });
+    assert.equal(response.status, 200);
+    const { request_id } = (await response.json()) as { request_id: string };
+    const transcript = await waitForObject("transcripts/retried-source.json");
+    assert.equal(transcript.ContentType, "application/json");
+    await delay(200);
+    const job = api.queue.get(request_id);
+    assert.equal(job?.state, "succeeded");
+    assert.equal(job?.attempts, 2, "the 503 cost one attempt, not the job");
+  } finally {
+    source.close();
   }
 });

@@ -1,6 +1,6 @@
 /**
  * Entry point for a store in its own process (crash and memory tests):
- * `node --import tsx test/helpers/child-store-main.ts <dataDir>` prints one JSON line
+ * `node --import tsx test/helpers/child-store-main.ts <dataDir> [flagsJson]` prints one JSON line
  * `{"endpoint": "...", "pid": N}` once it listens, and closes cleanly on SIGTERM.
  */
 import { loadConfig } from "../../src/shared/config/load.ts";
@@ -20,6 +20,8 @@ const config = loadConfig({
     "store.dataDir": dataDir,
     "store.accessKeyId": TEST_ACCESS_KEY_ID,
     "store.secretAccessKey": TEST_SECRET_ACCESS_KEY,
+    // Optional extra config flags as JSON (e.g. notification webhook targets).
+    ...(process.argv[3] ? (JSON.parse(process.argv[3]) as Record<string, unknown>) : {}),
   },
 });
 const running = await startStoreServer(config.store, { logger: createLogger("silent") });

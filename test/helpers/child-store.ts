@@ -21,8 +21,10 @@ export interface ChildStore {
   stop(): Promise<void>;
 }
 
-export async function startChildStore(dataDir: string): Promise<ChildStore> {
-  const child = spawn(process.execPath, ["--no-warnings", "--import", "tsx", MAIN, dataDir], {
+/** `flags`: extra config flags (dotted paths, as loadConfig takes them). */
+export async function startChildStore(dataDir: string, flags?: Record<string, unknown>): Promise<ChildStore> {
+  const args = ["--no-warnings", "--import", "tsx", MAIN, dataDir, ...(flags ? [JSON.stringify(flags)] : [])];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

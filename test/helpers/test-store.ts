@@ -61,3 +61,18 @@ export async function startTestStore(options: TestStoreOptions = {}): Promise<Te
 export function s3Client(endpoint: string, credentials = { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY }): S3Client {
   return new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials });
 }
+
+/**
+ * A client for presigning, configured as the seed's boto3 code is: no flexible checksum is
+ * hoisted into presigned URLs (the body is not known when signing) nor required on replies.
+ */
+export function presignerClient(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: TEST_SECRET_ACCESS_KEY },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}

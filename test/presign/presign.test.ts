@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { after, before, test } from "node:test";
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import {
   adviseExpiry,
   createS3Client,
@@ -63,4 +66,31 @@ test("expiry is validated and advised", async () => {
   assert.equal(suggestExpiryForAudio({ audioSeconds: 60 }), 660, "(30 s processing + 300 s queue) x 2");
   assert.ok(suggestExpiryForAudio({ audioSeconds: 3 * 3600 }) >= 3 * 3600);
   assert.throws(() => parseS3Url("https://x/y"), /expected s3:\/\/bucket\/key/);
+});
+
+test("`earshot presign post` prints a URL and fields that a browser-style form uploads with", async () => {
+  const cli = fileURLToPath(new URL("../../bin/earshot.js", import.meta.url));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [cli, "presign", "post", "s3://presign/browser/${filename}", "--endpoint", store.endpoint, "--content-type", "text/plain", "--content-length-range", "1,64", "--expires-in", "600"],
+    { env: { ...process.env, AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: TEST_SECRET_ACCESS_KEY, AWS_REGION: "us-east-1" } },
+  );
+  const { url, fields } = JSON.parse(stdout) as { url: string; fields: Record<string, string> };
+  assert.equal(url, `${store.endpoint}/presign`);
+
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append("file", new Blob(["from the CLI"]), "notes.txt");
+  const upload = await fetch(url, { method: "POST", body: form });
+  assert.equal(upload.status, 204, await upload.text());
+  const got = await client.send(new GetObjectCommand({ Bucket: "presign", Key: "browser/notes.txt" }));
+  assert.equal(got.ContentType, "text/plain");
+  assert.equal(await got.Body?.transformToString(), "from the CLI");
+
+  const tooBig = new FormData();
+  for (const [name, value] of Object.entries(fields)) tooBig.append(name, value);
+  tooBig.append("file", new Blob(["x".repeat(65)]), "big.txt");
+  const refused = await fetch(url, { method: "POST", body: tooBig });
+  assert.equal(refused.status, 400);
+  assert.match(await refused.text(), /<Code>EntityTooLarge<\/Code>/);
 });

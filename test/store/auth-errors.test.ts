@@ -171,11 +171,11 @@ describe("protocol refusals", () => {
   });
 
   test("subresources this store does not implement are 501 NotImplemented, not mistaken for plain calls", async () => {
-    const subresources: Record<string, string>[] = [{ acl: "" }, { tagging: "" }, { uploads: "" }, { versioning: "" }];
+    const subresources: Record<string, string>[] = [{ acl: "" }, { retention: "" }, { "legal-hold": "" }, { versioning: "" }];
     for (const query of subresources) {
       const isBucket = "versioning" in query;
       const response = await signedRequest(store.endpoint, {
-        method: "uploads" in query ? "POST" : "GET",
+        method: "GET",
         path: isBucket ? `/${BUCKET}` : `/${BUCKET}/k`,
         query,
       });

@@ -53,8 +53,8 @@ export function headBucket(context: S3Context): S3Response {
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html */
-export function deleteBucket(context: S3Context): S3Response {
-  context.store.deleteBucket(bucketOf(context));
+export async function deleteBucket(context: S3Context): Promise<S3Response> {
+  await context.store.deleteBucket(bucketOf(context));
   return { status: 204, headers: {} };
 }
 

@@ -3,6 +3,7 @@ import { bucketOf, xmlResponse, type S3Context, type S3Response } from "../conte
 import { readSmallBody } from "../request-body.ts";
 import { malformedXml, parseXmlBody } from "../request-xml.ts";
 import { S3_XMLNS, xmlDocument, xmlElement, xmlText } from "../xml.ts";
+import { eventOrigin } from "../event-origin.ts";
 
 const MAX_KEYS_PER_REQUEST = 1000;
 /** 1000 keys of 1 KiB plus markup fits well inside this. */
@@ -14,9 +15,10 @@ export async function deleteObjects(context: S3Context): Promise<S3Response> {
   context.store.headBucket(bucket);
   const { keys, quiet } = parseDeleteRequest(await readSmallBody(context, MAX_BODY_BYTES));
   const results: string[] = [];
+  const origin = eventOrigin(context);
   for (const key of keys) {
     try {
-      await context.store.deleteObject(bucket, key);
+      await context.store.deleteObject(bucket, key, origin);
       if (!quiet) results.push(xmlElement("Deleted", xmlText("Key", key)));
     } catch (error) {
       const code = isAppError(error) && error.status < 500 ? error.code : "InternalError";

@@ -1,12 +1,15 @@
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
+import { parseTaggingHeader, type ObjectTag } from "../../storage/tags.ts";
 import type { ObjectInfo } from "../../storage/types.ts";
 import { bucketOf, header, keyOf, xmlResponse, type S3Context, type S3Response } from "../context.ts";
 import { objectResponseHeaders, storedHeadersFrom, userMetadataFrom } from "../object-headers.ts";
 import { COPY_SOURCE_PRECONDITIONS, evaluatePreconditions } from "../preconditions.ts";
+import { requestedPart } from "../part-number.ts";
 import { parseRange } from "../range.ts";
 import { S3Error } from "../s3-errors.ts";
 import { S3_XMLNS, xmlDocument, xmlElement, xmlText } from "../xml.ts";
+import { eventOrigin } from "../event-origin.ts";
 
 /** Objects up to this size are read in one call and sent as a buffer: cheaper than a stream. */
 const SMALL_OBJECT_BYTES = 64 * 1024;
@@ -18,16 +21,35 @@ function checksumHeaders(info: ObjectInfo): Record<string, string> {
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html */
 export async function putObject(context: S3Context): Promise<S3Response> {
   const headers = context.request.headers;
+  // Refuse a bad tag set before any byte is read.
+  const tags = parseTaggingHeader(taggingHeader(context));
   const body = context.body();
   const info = await context.store.putObject(bucketOf(context), keyOf(context), {
+    tags,
     body: body.stream,
     expectedSize: body.expectedSize,
     checks: body.checks,
     checksum: body.checksum,
     headers: storedHeadersFrom(headers, context.auth.payload.mode.startsWith("streaming")),
     userMetadata: userMetadataFrom(headers, presignedQuery(context)),
+    origin: eventOrigin(context),
   });
   return { status: 200, headers: { etag: `"${info.etag}"`, ...checksumHeaders(info) } };
+}
+
+/** x-amz-tagging from the headers or, hoisted by a presigner, from a presigned URL's query. */
+function taggingHeader(context: S3Context): string | undefined {
+  return header(context, "x-amz-tagging") ?? presignedQuery(context)?.get("x-amz-tagging") ?? undefined;
+}
+
+/** x-amz-tagging-directive: COPY (the default) keeps the source's tags, REPLACE takes x-amz-tagging. */
+function copyTags(context: S3Context): ObjectTag[] | undefined {
+  const directive = (header(context, "x-amz-tagging-directive") ?? "COPY").toUpperCase();
+  if (directive === "COPY") return undefined;
+  if (directive === "REPLACE") return parseTaggingHeader(taggingHeader(context));
+  throw new S3Error("InvalidArgument", "Unknown tagging directive.", {
+    details: { ArgumentName: "x-amz-tagging-directive", ArgumentValue: directive },
+  });
 }
 
 /** The query of a presigned request, whose hoisted x-amz-meta-* parameters count as headers. */
@@ -38,9 +60,10 @@ function presignedQuery(context: S3Context): URLSearchParams | undefined {
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */
 export function headObject(context: S3Context): S3Response {
   const info = context.store.headObject(bucketOf(context), keyOf(context));
-  const headers = objectResponseHeaders(info, context.resolved.query, checksumMode(context));
+  const part = requestedPart(context, info);
+  const headers = { ...objectResponseHeaders(info, context.resolved.query, checksumMode(context)), ...part?.headers };
   if (evaluatePreconditions(context.request.headers, info) === "not-modified") return notModified(headers);
-  const range = parseRange(header(context, "range"), info.size);
+  const range = part ? part.range : parseRange(header(context, "range"), info.size);
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${info.size}`;
     headers["content-length"] = range.end - range.start + 1;
@@ -54,8 +77,9 @@ export function headObject(context: S3Context): S3Response {
 export async function getObject(context: S3Context): Promise<S3Response> {
   const { info, file } = await context.store.openObject(bucketOf(context), keyOf(context));
   try {
-    const range = parseRange(header(context, "range"), info.size);
-    const headers = objectResponseHeaders(info, context.resolved.query, checksumMode(context) && !range);
+    const part = requestedPart(context, info);
+    const range = part ? part.range : parseRange(header(context, "range"), info.size);
+    const headers = { ...objectResponseHeaders(info, context.resolved.query, checksumMode(context) && !range), ...part?.headers };
     if (evaluatePreconditions(context.request.headers, info) === "not-modified") {
       await file.close();
       return notModified(headers);
@@ -101,7 +125,7 @@ function checksumMode(context: S3Context): boolean {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html */
 export async function deleteObject(context: S3Context): Promise<S3Response> {
-  await context.store.deleteObject(bucketOf(context), keyOf(context));
+  await context.store.deleteObject(bucketOf(context), keyOf(context), eventOrigin(context));
   return { status: 204, headers: {} };
 }
 
@@ -115,6 +139,7 @@ export async function copyObject(context: S3Context): Promise<S3Response> {
       details: { ArgumentName: "x-amz-metadata-directive", ArgumentValue: directive },
     });
   }
+  const tags = copyTags(context);
   const sourceInfo = context.store.headObject(source.bucket, source.key);
   if (evaluatePreconditions(context.request.headers, sourceInfo, COPY_SOURCE_PRECONDITIONS) === "not-modified") {
     // For copies a satisfied If-None-Match / If-Modified-Since means "do not copy": 412.
@@ -132,7 +157,7 @@ export async function copyObject(context: S3Context): Promise<S3Response> {
     directive === "REPLACE"
       ? { headers: storedHeadersFrom(context.request.headers), userMetadata: userMetadataFrom(context.request.headers, presignedQuery(context)) }
       : undefined;
-  const info = await context.store.copyObject(source, target, { replace });
+  const info = await context.store.copyObject(source, target, { origin: eventOrigin(context), replace, tags });
   const checksum = info.checksum ? xmlText(`Checksum${info.checksum.algorithm}`, info.checksum.value) : "";
   return xmlResponse(
     xmlDocument(

@@ -19,3 +19,4 @@ export {
 export { readStreamingBodyHeaders, storedContentEncoding, type StreamingBodyHeaders } from "./streaming-headers.ts";
 export { deriveSigningKey, SigningKeyCache } from "./signing-key.ts";
 export { uriEncode } from "./uri-encode.ts";
+export { FORM_AUTH_PENDING, verifyPostSignature, type PostSignatureFields } from "./verify-post-signature.ts";

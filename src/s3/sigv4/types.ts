@@ -49,7 +49,8 @@ export interface StreamingSeed {
 
 export interface VerifiedRequest {
   accessKeyId: string;
-  authType: "header" | "query";
+  /** "form": a browser POST, authenticated by the policy signature in its form fields. */
+  authType: "header" | "query" | "form";
   /** The region from the client's credential scope. */
   region: string;
   signedHeaders: string[];

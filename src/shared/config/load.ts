@@ -20,6 +20,9 @@ const ENV_PATHS: Record<string, string> = {
   EARSHOT_LOG_LEVEL: "log.level",
 };
 
+/** MinIO-style per-target variables: EARSHOT_NOTIFY_WEBHOOK_ENDPOINT_<ID>, EARSHOT_NOTIFY_WEBHOOK_AUTH_TOKEN_<ID>. */
+const WEBHOOK_ENV = /^EARSHOT_NOTIFY_WEBHOOK_(ENDPOINT|AUTH_TOKEN)_([A-Za-z0-9_-]+)$/;
+
 const LIST_PATHS = new Set(["store.domains", "api.allow"]);
 
 export type ConfigErrorCode = "CONFIG_INVALID" | "CONFIG_FILE_UNREADABLE";
@@ -45,6 +48,12 @@ export function loadConfig(options: LoadConfigOptions = {}): EarshotConfig {
   for (const [name, path] of Object.entries(ENV_PATHS)) {
     const value = env[name];
     if (value !== undefined && value !== "") setPath(merged, path, LIST_PATHS.has(path) ? value.split(",") : value);
+  }
+  for (const [name, value] of Object.entries(env)) {
+    const webhook = WEBHOOK_ENV.exec(name);
+    if (webhook && value !== undefined && value !== "") {
+      setPath(merged, `store.notify.webhooks.${webhook[2]}.${webhook[1] === "ENDPOINT" ? "endpoint" : "authToken"}`, value);
+    }
   }
   for (const [path, value] of Object.entries(options.flags ?? {})) {
     if (value !== undefined) setPath(merged, path, value);
