@@ -95,7 +95,7 @@ export function isJson(contentType: string | undefined): boolean {
 }
 
 /** Refuse presigned URLs already expired or expiring within the margin: the job could never use them. */
-function checkPresignedExpiry(url: string, role: "source" | "callback", options: ListenRouteOptions): void {
+export function checkPresignedExpiry(url: string, role: string, options: { clock: Clock; expiryMarginSeconds: number }): void {
   const expiry = presignedUrlExpiry(url);
   if (!expiry) return;
   const now = options.clock.now();

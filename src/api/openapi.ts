@@ -2,6 +2,8 @@
  * OpenAPI description of the speech API, served at GET /openapi.json. Kept by hand next to
  * the routes it describes; the Deepgram response schema is summarised, not repeated.
  */
+import { MEDIA_OPENAPI_PATHS } from "./media-openapi.ts";
+
 const errorResponse = {
   description: "Deepgram-shaped error",
   content: {
@@ -68,6 +70,67 @@ export const OPENAPI_DOCUMENT = {
           "413": errorResponse,
           "429": errorResponse,
         },
+      },
+    },
+    "/v1/jobs": {
+      get: {
+        summary: "Durable jobs of this key (admin keys: all jobs), newest first",
+        parameters: [
+          { name: "state", in: "query", schema: { type: "string", enum: ["queued", "running", "succeeded", "failed", "cancelled"] } },
+          { name: "kind", in: "query", schema: { type: "string" } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } },
+        ],
+        responses: { "200": { description: "{jobs: Job[]}", content: { "application/json": { schema: { type: "object" } } } }, "400": errorResponse, "401": errorResponse },
+      },
+    },
+    "/v1/jobs/{id}": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      get: {
+        summary: "One job: state, progress (10 fetching, 20 transcribing, 90 delivering), attempts, error, redacted input",
+        responses: { "200": { description: "Job", content: { "application/json": { schema: { type: "object" } } } }, "401": errorResponse, "404": errorResponse },
+      },
+      delete: {
+        summary: "Cancel a queued or running job",
+        responses: { "200": { description: "Job after the cancellation request" }, "401": errorResponse, "404": errorResponse, "409": errorResponse },
+      },
+    },
+    ...MEDIA_OPENAPI_PATHS,
+    "/v1/pipelines": {
+      get: { summary: "Bucket-event transcription rules (admin scope)", responses: { "200": { description: "{pipelines: Rule[]}" }, "401": errorResponse, "403": errorResponse } },
+    },
+    "/v1/pipelines/{id}": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" } }],
+      put: {
+        summary: "Create or replace a rule: objects created in bucket under prefix (ending in suffix) are transcribed to <output_prefix><rest>.json",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["bucket"],
+                properties: {
+                  bucket: { type: "string" },
+                  prefix: { type: "string", default: "" },
+                  suffix: { type: "string", default: "" },
+                  output_prefix: { type: "string", default: "transcripts/" },
+                  options: { type: "object", additionalProperties: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] }, description: "/v1/listen query parameters" },
+                },
+              },
+            },
+          },
+        },
+        responses: { "200": { description: "Rule" }, "400": errorResponse, "401": errorResponse, "403": errorResponse },
+      },
+      get: { summary: "One rule", responses: { "200": { description: "Rule" }, "404": errorResponse } },
+      delete: { summary: "Remove a rule", responses: { "200": { description: "{id, deleted}" }, "404": errorResponse } },
+    },
+    "/v1/pipelines/{id}/runs": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      get: {
+        summary: "Per created object: the job the rule started and its state (queued, running, succeeded, failed with why), newest first",
+        parameters: [{ name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } }],
+        responses: { "200": { description: "{runs: Run[]}" }, "404": errorResponse },
       },
     },
     "/v1/models": { get: { summary: "Models this server runs", responses: { "200": { description: "models" } } } },

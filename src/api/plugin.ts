@@ -1,11 +1,23 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Logger } from "../shared/logger.ts";
 import { ApiError, badRequest, renderApiError } from "./api-errors.ts";
+import type { JobQueue } from "../jobs/job-queue.ts";
+import type { PipelineRules } from "../pipelines/pipeline-rules.ts";
+import { registerJobsRoutes } from "./jobs-route.ts";
+import { registerPipelinesRoutes } from "./pipelines-route.ts";
 import { registerListenRoute, type ListenRouteOptions } from "./listen-route.ts";
+import { mediaRoutes } from "./media-routes.ts";
+import type { MediaJobs } from "../jobs/media-job.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
 
 export interface ApiPluginOptions extends ListenRouteOptions {
   logger: Logger;
+  /** Dolby.io-style `/media/*` jobs (absent: those routes are not offered). */
+  mediaJobs?: MediaJobs;
+  /** Durable jobs, for the /v1/jobs routes (absent: those routes are not offered). */
+  queue?: JobQueue;
+  /** Bucket-event pipeline rules, for the /v1/pipelines routes. */
+  pipelines?: PipelineRules;
 }
 
 /**
@@ -37,6 +49,13 @@ export async function apiPlugin(app: FastifyInstance, options: ApiPluginOptions)
   app.get("/openapi.json", async () => OPENAPI_DOCUMENT);
   app.get("/v1/models", async () => ({ stt: options.speech.models() }));
   registerListenRoute(app, options);
+  // Its own encapsulated scope: /media/* answers errors in Dolby's problem-JSON shape.
+  if (options.mediaJobs) {
+    const { keys, mediaJobs, clock, logger, expiryMarginSeconds } = options;
+    await app.register(mediaRoutes, { keys, mediaJobs, clock, logger, expiryMarginSeconds });
+  }
+  if (options.queue) registerJobsRoutes(app, { keys: options.keys, queue: options.queue });
+  if (options.queue && options.pipelines) registerPipelinesRoutes(app, { keys: options.keys, queue: options.queue, pipelines: options.pipelines });
 }
 
 /** Header values must be visible ASCII; messages may quote user input (keys, URLs). */

@@ -16,3 +16,13 @@ export class PermanentJobError extends AppError {
     super(code, message, { status: 400, ...options });
   }
 }
+
+/**
+ * A failure worth retrying later (a source or destination that is down). Never a 4xx, which
+ * the worker would take as permanent, even when the underlying error was a client's.
+ */
+export class TransientJobError extends AppError {
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(code, message, { ...options, status: 503, expose: true });
+  }
+}

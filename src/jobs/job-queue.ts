@@ -5,7 +5,19 @@ export interface ListJobsQuery {
   owner?: string;
   kind?: string;
   limit?: number;
+  /** Only jobs listed after this one (newest first): a page cursor. */
+  after?: { createdAt: Date; id: string };
+  submittedAfter?: Date;
+  submittedBefore?: Date;
 }
+
+/**
+ * Told when a job reaches a final state, inside the transaction that records it, with the
+ * secrets the record is about to lose: work enqueued here in the same database (an outbox
+ * message) is recorded atomically with the job's end. It must not throw for a job it does
+ * not care about; a throw rolls the state change back.
+ */
+export type FinishedListener = (job: Job, secrets: Record<string, unknown>) => void;
 
 /**
  * Producer and consumer sides of durable work. Accepted means recorded: `submit` returns
@@ -28,4 +40,6 @@ export interface JobQueue {
   recover(): number;
   /** Jobs waiting or running: what the queue bound counts. */
   depth(): number;
+  /** Subscribe to final states (see FinishedListener); returns the unsubscribe function. */
+  onFinished(listener: FinishedListener): () => void;
 }

@@ -8,7 +8,7 @@ import { discardPartialFile } from "../shared/files.ts";
 import type { MediaReader } from "../sources/media-reader.ts";
 import { MediaSourceError } from "../sources/media-reader.ts";
 import type { DeepgramWarning, SpeechService, TranscribeOptions } from "../speech/index.ts";
-import { PermanentJobError } from "./errors.ts";
+import { PermanentJobError, TransientJobError } from "./errors.ts";
 import { FINAL_STATES, type Job } from "./job.ts";
 import type { JobQueue } from "./job-queue.ts";
 import type { JobContext, JobHandler } from "./job-worker.ts";
@@ -109,7 +109,10 @@ export class ListenJobs {
     } catch (error) {
       if (error instanceof PermanentJobError || (error instanceof MediaSourceError && !error.retryable)) await this.cleanUp(secrets);
       if (error instanceof MediaSourceError) {
-        throw error.retryable ? error : new PermanentJobError(error.code, error.message, { cause: error });
+        // MediaSourceError is a 400 for API callers; as a job failure only `retryable` decides.
+        throw error.retryable
+          ? new TransientJobError(error.code, error.message, { cause: error })
+          : new PermanentJobError(error.code, error.message, { cause: error });
       }
       throw error;
     }

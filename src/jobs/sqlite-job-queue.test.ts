@@ -86,3 +86,56 @@ test("recover() requeues jobs a crash left running; cancel ends queued jobs and 
   assert.equal(queue.fail(a.id, { code: "CANCELLED", message: "cancelled" }, { retryAt: now }).state, "cancelled");
   assert.deepEqual(queue.list({ state: "cancelled" }).map((job) => job.id).sort(), [a.id, b.id].sort());
 });
+
+test("onFinished sees each final state once, with the secrets the record then loses, inside the same transaction", () => {
+  const queue = new SqliteJobQueue(db, { clock, maxDepth: 10 });
+  const seen: { id: string; state: string; secrets: Record<string, unknown>; inTransaction: boolean }[] = [];
+  queue.onFinished((job, secrets) => seen.push({ id: job.id, state: job.state, secrets, inTransaction: db.inTransaction }));
+  const a = queue.submit({ kind: "media", input: {}, secrets: { hook: "https://h/a" }, maxAttempts: 2 });
+  const b = queue.submit({ kind: "media", input: {}, secrets: { hook: "https://h/b" } });
+  queue.claim(["media"]);
+  queue.fail(a.id, { code: "X", message: "try again" }, { retryAt: now });
+  assert.equal(seen.length, 0, "a retry is not an end");
+  queue.claim(["media"]);
+  queue.fail(a.id, { code: "X", message: "again" }, { retryAt: now });
+  queue.cancel(b.id);
+  assert.deepEqual(seen, [
+    { id: a.id, state: "failed", secrets: { hook: "https://h/a" }, inTransaction: true },
+    { id: b.id, state: "cancelled", secrets: { hook: "https://h/b" }, inTransaction: true },
+  ]);
+  assert.equal(db.prepare("SELECT count(*) FROM jobs WHERE secrets IS NOT NULL").pluck().get(), 0);
+
+  // A listener that throws rolls the end back: the job keeps its state and secrets.
+  const c = queue.submit({ kind: "media", input: {}, secrets: { hook: "https://h/c" } });
+  const unsubscribe = queue.onFinished(() => {
+    throw new Error("outbox unavailable");
+  });
+  assert.throws(() => queue.cancel(c.id), /outbox unavailable/);
+  assert.equal(queue.get(c.id)?.state, "queued");
+  unsubscribe();
+});
+
+test("list pages newest first with a keyset cursor and filters by submission time", () => {
+  const queue = new SqliteJobQueue(db, { clock, maxDepth: 10 });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    ids.push(queue.submit({ kind: "media", input: { i } }).id);
+    if (i !== 2) now = new Date(now.getTime() + 1000); // jobs 2 and 3 share an instant
+  }
+  const pages: string[][] = [];
+  let after: { createdAt: Date; id: string } | undefined;
+  for (;;) {
+    const page = queue.list({ kind: "media", limit: 2, after });
+    if (page.length === 0) break;
+    pages.push(page.map((job) => job.id));
+    const last = page[page.length - 1]!;
+    after = { createdAt: last.createdAt, id: last.id };
+  }
+  assert.deepEqual(pages.flat().sort(), [...ids].sort(), "every job exactly once");
+  assert.equal(pages.flat()[0], ids[4]);
+  const start = new Date("2026-11-23T12:00:01Z");
+  assert.deepEqual(
+    queue.list({ submittedAfter: start, submittedBefore: new Date("2026-11-23T12:00:03Z") }).map((job) => (job.input as { i: number }).i).sort(),
+    [1, 2, 3],
+  );
+});

@@ -3,7 +3,7 @@ import type { Clock } from "../shared/clock.ts";
 import { applyMigrations, type SqliteDatabase } from "../shared/sqlite.ts";
 import { JobQueueError } from "./errors.ts";
 import { FINAL_STATES, type ClaimedJob, type Job, type JobError, type JobState, type SubmitJob } from "./job.ts";
-import type { JobQueue, ListJobsQuery } from "./job-queue.ts";
+import type { FinishedListener, JobQueue, ListJobsQuery } from "./job-queue.ts";
 
 /** DO NOT edit a shipped migration: append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -61,6 +61,7 @@ export interface SqliteJobQueueOptions {
 
 export class SqliteJobQueue implements JobQueue {
   private readonly sql;
+  private readonly finishedListeners = new Set<FinishedListener>();
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -74,6 +75,7 @@ export class SqliteJobQueue implements JobQueue {
       ),
       depth: db.prepare("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')").pluck(),
       get: db.prepare("SELECT * FROM jobs WHERE id = ?"),
+      secrets: db.prepare("SELECT secrets FROM jobs WHERE id = ?").pluck(),
       nextDue: db.prepare(
         "SELECT * FROM jobs WHERE state = 'queued' AND run_after <= ? AND kind IN (SELECT value FROM json_each(?)) ORDER BY run_after, created_at LIMIT 1",
       ),
@@ -163,7 +165,20 @@ export class SqliteJobQueue implements JobQueue {
         values.push(value);
       }
     }
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC LIMIT ?`;
+    if (query.after) {
+      // Keyset pagination in the listing's own order (newest first, id breaking ties).
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      values.push(query.after.createdAt.getTime(), query.after.createdAt.getTime(), query.after.id);
+    }
+    if (query.submittedAfter) {
+      where.push("created_at >= ?");
+      values.push(query.submittedAfter.getTime());
+    }
+    if (query.submittedBefore) {
+      where.push("created_at < ?");
+      values.push(query.submittedBefore.getTime());
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...values, query.limit ?? 100) as JobRow[]).map(toJob);
   }
 
@@ -175,15 +190,26 @@ export class SqliteJobQueue implements JobQueue {
     return this.sql.depth.get() as number;
   }
 
+  onFinished(listener: FinishedListener): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
+  }
+
   private finish(id: string, state: JobState, outcome: { result?: unknown; error?: JobError }): Job {
-    this.sql.finish.run({
-      id,
-      state,
-      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      error: outcome.error ? JSON.stringify(outcome.error) : null,
-      now: this.options.clock.now().getTime(),
-    });
-    return this.require(id);
+    return this.db.transaction(() => {
+      // Read before the update erases them: listeners may need them (a webhook URL).
+      const secrets = JSON.parse((this.sql.secrets.get(id) as string | null) ?? "{}") as Record<string, unknown>;
+      this.sql.finish.run({
+        id,
+        state,
+        result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        error: outcome.error ? JSON.stringify(outcome.error) : null,
+        now: this.options.clock.now().getTime(),
+      });
+      const job = this.require(id);
+      for (const listener of this.finishedListeners) listener(job, secrets);
+      return job;
+    })();
   }
 
   private require(id: string): Job {

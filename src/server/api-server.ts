@@ -9,10 +9,13 @@ import { DeliveryWorker, Outbox } from "../delivery/index.ts";
 import type { JobQueue } from "../jobs/job-queue.ts";
 import { JobWorker } from "../jobs/job-worker.ts";
 import { LISTEN_JOB, ListenJobs } from "../jobs/listen-job.ts";
+import { MEDIA_JOB, MediaJobs } from "../jobs/media-job.ts";
 import { SqliteJobQueue } from "../jobs/sqlite-job-queue.ts";
 import { SafeHttpClient } from "../net/index.ts";
+import { PipelineRules } from "../pipelines/pipeline-rules.ts";
 import { createS3Client } from "../presign/presign.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
+import { ConfigError } from "../shared/config/load.ts";
 import type { EarshotConfig } from "../shared/config/schema.ts";
 import type { Logger } from "../shared/logger.ts";
 import { openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
@@ -24,6 +27,7 @@ export interface RunningApi {
   port: number;
   keys: ApiKeyStore;
   queue: JobQueue;
+  pipelines: PipelineRules;
   close(): Promise<void>;
 }
 
@@ -77,16 +81,43 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
     // The worker is created just below; submits only happen once the server listens.
     notify: () => worker.notify(),
   });
+  // Dolby.io-style /media/* jobs; s3:// with inline credentials goes to the configured store's endpoint.
+  const mediaJobs = new MediaJobs({
+    queue,
+    outbox,
+    speech,
+    http,
+    s3: {
+      configured: s3,
+      withCredentials: store ? (auth) => createS3Client({ endpoint: store.endpoint, region: store.region, accessKeyId: auth.key, secretAccessKey: auth.secret }) : undefined,
+    },
+    clock,
+    logger: options.logger,
+    workDir: join(resolve(config.api.dataDir), "media-work"),
+    maxInputBytes: config.api.maxUploadBytes,
+    notify: () => worker.notify(),
+    abort: (id) => worker.abort(id),
+  });
   const worker = new JobWorker({
     queue,
-    handlers: { [LISTEN_JOB]: listenJobs.handle },
+    handlers: { [LISTEN_JOB]: listenJobs.handle, [MEDIA_JOB]: mediaJobs.handle },
     concurrency: speech.pool.concurrency,
     clock,
     logger: options.logger,
   });
+  const pipelines = new PipelineRules(db, clock);
+  for (const [index, rule] of config.pipelines.entries()) {
+    try {
+      pipelines.put(rule);
+    } catch (error) {
+      db.close();
+      throw new ConfigError("CONFIG_INVALID", `configuration pipelines[${index}] (${rule.id}): ${(error as Error).message}`, { cause: error });
+    }
+  }
   const recovered = queue.recover();
   if (recovered > 0) options.logger.info({ recovered }, "resuming jobs interrupted by a restart");
   await listenJobs.sweepSpool();
+  await mediaJobs.sweepWorkDir();
   delivery.start();
   worker.start();
 
@@ -100,6 +131,9 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
     expiryMarginSeconds: config.api.expiryMarginSeconds,
     maxUploadBytes: config.api.maxUploadBytes,
     jobs: listenJobs,
+    mediaJobs,
+    queue,
+    pipelines,
   });
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();
@@ -109,6 +143,7 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
     port,
     keys,
     queue,
+    pipelines,
     close: async () => {
       await app.close();
       await worker.stop();

@@ -2,8 +2,13 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EarshotConfig } from "../shared/config/schema.ts";
 import type { Logger } from "../shared/logger.ts";
+import { PipelineRunner } from "../pipelines/pipeline-runner.ts";
+import { createS3Client } from "../presign/presign.ts";
 import { startApiServer, type RunningApi } from "./api-server.ts";
 import { startStoreServer, type RunningStore } from "./store-server.ts";
+
+/** The store event subscription pipeline rules run on. */
+const PIPELINE_SUBSCRIPTION = "earshot-pipelines";
 
 export interface RunningEarshot {
   store: RunningStore;
@@ -43,14 +48,21 @@ export async function startEarshot(config: EarshotConfig, logger: Logger): Promi
     chmodSync(tokenFile, 0o600);
     createdApiToken = true;
   }
+  // Pipeline rules run on the store's durable events and call the API over HTTP, as an
+  // outside application would. The subscription's name keeps undelivered events across restarts.
+  const presigner = createS3Client({ endpoint: store.endpoint, region: store.region, ...pick(store.credentials) });
+  const runner = new PipelineRunner({ rules: api.pipelines, presigner, api: { endpoint: api.endpoint, apiKey: apiToken }, logger });
+  const unsubscribe = store.store.events.subscribe({ name: PIPELINE_SUBSCRIPTION, events: ["s3:ObjectCreated:*"] }, runner.handle);
   return {
     store,
     api,
     apiToken,
     createdApiToken,
     close: async () => {
+      unsubscribe();
       await api.close();
       await store.close();
+      presigner.destroy();
     },
   };
 }

@@ -8,6 +8,35 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65535);
 const host = z.string().min(1);
 
+/** A webhook that receives bucket event notifications (MinIO's notify_webhook target). */
+const webhookTargetSchema = z
+  .object({
+    endpoint: z
+      .string()
+      .url()
+      .refine((value) => /^https?:\/\//i.test(value), "endpoint must be an http or https URL"),
+    /** Sent as `Authorization: Bearer <token>` (as-is when it already reads "<scheme> <value>"). Never logged. */
+    authToken: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Bucket event notification targets and delivery. */
+const notifyConfigSchema = z
+  .object({
+    /**
+     * Target id -> webhook. A bucket's NotificationConfiguration names one as the Queue ARN
+     * `arn:minio:sqs::<id>:webhook`. Env: EARSHOT_NOTIFY_WEBHOOK_ENDPOINT_<ID>, ..._AUTH_TOKEN_<ID>.
+     */
+    webhooks: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, "webhook ids are letters, digits, '_' and '-'"), webhookTargetSchema).default({}),
+    /** Delay before the first retry of an undelivered event; doubles per attempt (with jitter). */
+    retryBaseDelayMs: z.coerce.number().int().positive().default(1000),
+    /** Cap on the retry delay while a target stays down. */
+    retryMaxDelayMs: z.coerce.number().int().positive().default(60_000),
+    /** Attempts per event before it is given up (the default keeps retrying for about a week). */
+    maxAttempts: z.coerce.number().int().positive().default(10_000),
+  })
+  .strict();
+
 export const storeConfigSchema = z
   .object({
     /** Interface the S3 endpoint listens on. Loopback by default: exposing it is a choice. */
@@ -27,6 +56,7 @@ export const storeConfigSchema = z
     /** Root access key; generated on first start when neither this nor the env var is set. */
     accessKeyId: z.string().min(3).max(128).optional(),
     secretAccessKey: z.string().min(8).max(256).optional(),
+    notify: notifyConfigSchema.default({}),
   })
   .strict();
 
@@ -71,10 +101,16 @@ export const configSchema = z
     store: storeConfigSchema.default({}),
     api: apiConfigSchema.default({}),
     log: logConfigSchema.default({}),
+    /**
+     * Bucket-event transcription rules, created (or replaced, by id) at start: see
+     * src/pipelines/pipeline-rules.ts for their fields, which are validated there.
+     */
+    pipelines: z.array(z.object({ id: z.string() }).passthrough()).default([]),
   })
   .strict();
 
 export type EarshotConfig = z.infer<typeof configSchema>;
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
+export type NotifyConfig = z.infer<typeof notifyConfigSchema>;
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 export type LogConfig = z.infer<typeof logConfigSchema>;

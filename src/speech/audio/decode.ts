@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { BoundedText, endQuietly, killChild, waitForExit, writeChunk } from "../child-io.ts";
+import { BoundedText, endQuietly, killChild, waitForExit, writeChunk } from "../../shared/child-io.ts";
 import { PCM_BYTES_PER_SECOND, PCM_SAMPLE_RATE } from "../engine.ts";
 import { SpeechError, cancelledError, isSpeechError } from "../errors.ts";
 import { classifyDecode, declaredDuration } from "./classify-decode.ts";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { BoundedText, endQuietly, killProcessGroup, waitForExit, writeChunk } from "../child-io.ts";
+import { BoundedText, endQuietly, killProcessGroup, waitForExit, writeChunk } from "../../shared/child-io.ts";
 import type { EngineInfo, RecognizeOptions, RecognizedSegment, SpeechEngine } from "../engine.ts";
 import { modelUuid } from "../model-id.ts";
 import { SpeechError, cancelledError } from "../errors.ts";

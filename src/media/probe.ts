@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { MediaError, isMediaError } from "./media-errors.ts";
+import { runFfprobe, type MediaTools } from "./media-tool.ts";
+
+/** What ffprobe says about a media file, in the report's words. */
+export interface MediaInfo {
+  /** Container, e.g. "wav", "mp3", "mov,mp4,m4a,3gp,3g2,mj2". */
+  format: string;
+  formatLongName?: string;
+  durationSeconds: number;
+  sizeBytes?: number;
+  /** Whole-file bit rate, bits per second. */
+  bitRate?: number;
+  /** The first audio stream (the one the jobs process). */
+  audio?: AudioStreamInfo;
+  /** Streams of every type, briefly. */
+  streams: { index: number; type: string; codec?: string }[];
+}
+
+export interface AudioStreamInfo {
+  codec: string;
+  codecLongName?: string;
+  sampleRate: number;
+  channels: number;
+  channelLayout?: string;
+  bitRate?: number;
+  sampleFormat?: string;
+  bitsPerSample?: number;
+}
+
+// ffprobe prints numbers as strings; unknown values are absent or "N/A".
+const numeric = z
+  .union([z.string(), z.number()])
+  .optional()
+  .transform((value) => {
+    const n = Number(value);
+    return value === undefined || value === "N/A" || !Number.isFinite(n) ? undefined : n;
+  });
+
+const probeOutput = z.object({
+  format: z
+    .object({
+      format_name: z.string(),
+      format_long_name: z.string().optional(),
+      duration: numeric,
+      size: numeric,
+      bit_rate: numeric,
+    })
+    .passthrough(),
+  streams: z
+    .array(
+      z
+        .object({
+          index: z.number(),
+          codec_type: z.string().optional(),
+          codec_name: z.string().optional(),
+          codec_long_name: z.string().optional(),
+          sample_rate: numeric,
+          channels: z.number().optional(),
+          channel_layout: z.string().optional(),
+          bit_rate: numeric,
+          sample_fmt: z.string().optional(),
+          bits_per_sample: z.number().optional(),
+          duration: numeric,
+        })
+        .passthrough(),
+    )
+    .default([]),
+});
+
+/**
+ * Probe a local file. A file ffprobe cannot read fails with MEDIA_UNREADABLE quoting its
+ * reason; `label` names the file in that message ("input").
+ */
+export async function probeMedia(tools: MediaTools, path: string, options: { signal: AbortSignal; label: string }): Promise<MediaInfo> {
+  let stdout: string;
+  try {
+    ({ stdout } = await runFfprobe(tools, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path], {
+      signal: options.signal,
+      pathLabels: { [path]: options.label },
+    }));
+  } catch (error) {
+    if (isMediaError(error) && error.code === "MEDIA_PROCESSING") {
+      throw new MediaError("MEDIA_UNREADABLE", `the ${options.label} is not a media file ffmpeg can read: ${error.message.replace(/^probing failed: /, "")}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const parsed = probeOutput.safeParse(JSON.parse(stdout || "{}"));
+  if (!parsed.success) {
+    throw new MediaError("MEDIA_UNREADABLE", `the ${options.label} is not a media file ffmpeg can read: ffprobe found no container format`);
+  }
+  const { format, streams } = parsed.data;
+  const audioStream = streams.find((stream) => stream.codec_type === "audio");
+  const audio: AudioStreamInfo | undefined = audioStream
+    ? {
+        codec: audioStream.codec_name ?? "unknown",
+        codecLongName: audioStream.codec_long_name,
+        sampleRate: audioStream.sample_rate ?? 0,
+        channels: audioStream.channels ?? 0,
+        channelLayout: audioStream.channel_layout,
+        bitRate: audioStream.bit_rate,
+        sampleFormat: audioStream.sample_fmt,
+        bitsPerSample: audioStream.bits_per_sample || undefined,
+      }
+    : undefined;
+  return {
+    format: format.format_name,
+    formatLongName: format.format_long_name,
+    durationSeconds: format.duration ?? audioStream?.duration ?? 0,
+    sizeBytes: format.size,
+    bitRate: format.bit_rate,
+    audio,
+    streams: streams.map((stream) => ({ index: stream.index, type: stream.codec_type ?? "unknown", codec: stream.codec_name })),
+  };
+}
+
+/** The jobs here all work on audio: refuse input without any, naming what it has instead. */
+export function requireAudio(info: MediaInfo, label: string): AudioStreamInfo {
+  if (info.audio) return info.audio;
+  const found = info.streams.length === 0 ? "no streams" : info.streams.map((s) => `${s.type} (${s.codec ?? "?"})`).join(", ");
+  throw new MediaError("MEDIA_NO_AUDIO", `the ${label} has no audio stream (ffprobe found ${found})`);
+}
