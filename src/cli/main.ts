@@ -3,6 +3,9 @@ import { isAppError } from "../shared/errors.ts";
 import { registerPresignCommand } from "./commands/presign.ts";
 import { registerKeysCommand, registerServeCommand } from "./commands/serve.ts";
 import { registerStoreCommand } from "./commands/store.ts";
+import { registerTranscribeCommand } from "./commands/transcribe.ts";
+import { registerJobsCommand } from "./commands/jobs.ts";
+import { registerPipelinesCommand } from "./commands/pipelines.ts";
 import { registerUpCommand } from "./commands/up.ts";
 
 /** The `earshot` command line: one entry point, one subcommand per job. */
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerUpCommand(program);
   registerStoreCommand(program);
+  registerTranscribeCommand(program);
+  registerJobsCommand(program);
+  registerPipelinesCommand(program);
   registerPresignCommand(program);
   registerServeCommand(program);
   registerKeysCommand(program);

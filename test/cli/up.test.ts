@@ -1,32 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-
-const bin = join(import.meta.dirname, "../../bin/earshot.js");
-
-function startUp(dataDir: string) {
-  const child = spawn(process.execPath, [bin, "up", "--data-dir", dataDir], {
-    env: { ...process.env, EARSHOT_STORE_PORT: "0", EARSHOT_API_PORT: "0", EARSHOT_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`earshot up did not start:\n${output}`)), 30_000);
-    child.stdout.on("data", () => {
-      if (output.includes("Ctrl-C")) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    });
-  });
-  const exited = new Promise<number | string | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal)));
-  return { child, ready, exited, output: () => output };
-}
+import { startUp } from "../helpers/earshot-cli.ts";
 
 test("earshot up starts store and API, prints credentials once, and stops cleanly on Ctrl-C", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "earshot-up-"));

@@ -1,7 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../../shared/config/load.ts";
 import { AppError } from "../../shared/errors.ts";
 import {
   adviseExpiry,
@@ -13,8 +10,8 @@ import {
   presignPut,
   presignUploadPart,
   suggestExpiryForAudio,
-  type S3Target,
 } from "../../presign/index.ts";
+import { configOf, resolveStoreTarget } from "../targets.ts";
 
 interface TargetFlags {
   endpoint?: string;
@@ -114,31 +111,7 @@ function toInput(location: { bucket: string; key: string }, operation: string): 
 function setup(program: Command, flags: TargetFlags): { client: ReturnType<typeof createS3Client>; expiresIn: number } {
   const expiresIn = Number(flags.expiresIn);
   for (const warning of adviseExpiry(expiresIn).warnings) process.stderr.write(`earshot: warning: ${warning}\n`);
-  return { client: createS3Client(resolveTarget(program, flags)), expiresIn };
-}
-
-/** Explicit endpoint + AWS_* credentials, or the embedded store with its own credentials. */
-function resolveTarget(program: Command, flags: TargetFlags): S3Target {
-  const config = loadConfig({ file: program.opts<{ config?: string }>().config });
-  const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? config.store.region;
-  const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? config.store.accessKeyId;
-  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? config.store.secretAccessKey;
-  if (flags.endpoint || (accessKeyId && secretAccessKey)) {
-    if (!accessKeyId || !secretAccessKey) {
-      throw new AppError("CREDENTIALS_MISSING", "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for --endpoint");
-    }
-    const endpoint = flags.endpoint ?? `http://${config.store.host}:${config.store.port}`;
-    return { endpoint, region, accessKeyId, secretAccessKey, sessionToken: process.env.AWS_SESSION_TOKEN };
-  }
-  const file = join(resolve(config.store.dataDir), "credentials.json");
-  if (!existsSync(file)) {
-    throw new AppError(
-      "CREDENTIALS_MISSING",
-      `no credentials: start the store once (earshot store) to generate ${file}, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
-    );
-  }
-  const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
-  return { endpoint: `http://${config.store.host}:${config.store.port}`, region, ...stored };
+  return { client: createS3Client(resolveStoreTarget(configOf(program), flags)), expiresIn };
 }
 
 function parseMetadata(pairs: string[] | undefined): Record<string, string> {
