@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything Earshot needs on a fresh Debian machine with Node 20, idempotently:
 # Debian packages (ffmpeg, PocketSphinx and its US English model, espeak-ng and sox for test
-# audio, redis for queue tests) and the npm dependencies. Safe to run on every `npm test`.
+# audio, boto3 and the AWS CLI for client tests) and the npm dependencies. Safe to run on every `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us libpocketsphinx-dev espeak-ng sox)
+# python3-boto3, python3-requests and awscli: the seeds' own clients, for the compatibility tests.
+DEBIAN_PACKAGES=(ffmpeg pocketsphinx pocketsphinx-en-us libpocketsphinx-dev espeak-ng sox python3-boto3 python3-requests awscli)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
