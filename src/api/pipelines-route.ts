@@ -76,7 +76,7 @@ function runView(run: PipelineRun, queue: JobQueue) {
     transcript_key: run.transcriptKey,
     sequencer: run.sequencer,
     request_id: run.requestId,
-    state: run.state === "failed" ? "failed" : (job?.state ?? "submitted"),
+    state: run.state === "submitted" ? (job?.state ?? "submitted") : run.state,
     error: run.error ?? job?.error?.message,
     created_at: run.createdAt.toISOString(),
   };

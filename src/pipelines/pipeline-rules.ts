@@ -45,7 +45,8 @@ export interface PipelineRun {
   key: string;
   /** The S3 event's sequencer: one run per rule and event, however often the event is redelivered. */
   sequencer: string;
-  state: "submitted" | "failed";
+  /** `submitting` until the API has answered: a run left so by a crash may have a job already. */
+  state: "submitting" | "submitted" | "failed";
   requestId?: string;
   transcriptKey: string;
   error?: string;
@@ -69,7 +70,7 @@ const MIGRATIONS = [
     sequencer      TEXT NOT NULL,
     bucket         TEXT NOT NULL,
     key            TEXT NOT NULL,
-    state          TEXT NOT NULL,       -- submitted | failed
+    state          TEXT NOT NULL,       -- submitting | submitted | failed
     request_id     TEXT,
     transcript_key TEXT NOT NULL,
     error          TEXT,
@@ -97,7 +98,7 @@ interface RunRow {
   sequencer: string;
   bucket: string;
   key: string;
-  state: "submitted" | "failed";
+  state: PipelineRun["state"];
   request_id: string | null;
   transcript_key: string;
   error: string | null;
@@ -161,13 +162,20 @@ export class PipelineRules {
     return row ? toRun(row) : undefined;
   }
 
-  recordRun(run: Omit<PipelineRun, "createdAt">): void {
+  /** Record that a run is about to submit (before the API call, so a crash leaves a trace). */
+  startRun(run: Pick<PipelineRun, "ruleId" | "bucket" | "key" | "sequencer" | "transcriptKey">): void {
     this.db
       .prepare(
-        `INSERT OR IGNORE INTO pipeline_runs (rule_id, sequencer, bucket, key, state, request_id, transcript_key, error, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO pipeline_runs (rule_id, sequencer, bucket, key, state, transcript_key, created_at)
+         VALUES (?, ?, ?, ?, 'submitting', ?, ?)`,
       )
-      .run(run.ruleId, run.sequencer, run.bucket, run.key, run.state, run.requestId ?? null, run.transcriptKey, run.error ?? null, this.clock.now().getTime());
+      .run(run.ruleId, run.sequencer, run.bucket, run.key, run.transcriptKey, this.clock.now().getTime());
+  }
+
+  finishRun(ruleId: string, sequencer: string, outcome: { requestId: string } | { error: string }): void {
+    this.db
+      .prepare("UPDATE pipeline_runs SET state = ?, request_id = ?, error = ? WHERE rule_id = ? AND sequencer = ?")
+      .run("requestId" in outcome ? "submitted" : "failed", "requestId" in outcome ? outcome.requestId : null, "error" in outcome ? outcome.error : null, ruleId, sequencer);
   }
 
   /** Newest first. */

@@ -22,8 +22,9 @@ class RefusedSubmission extends Error {}
 /**
  * Runs pipeline rules on the store's ObjectCreated events: presign a GET for the new object
  * and a PUT for its transcript, and post both to /v1/listen with callback_method=put.
- * Events arrive at least once; a run is recorded per rule and event sequencer, and the job
- * carries a `tag` naming both, so a redelivered event never submits a second transcription.
+ * Events arrive at least once; a run is recorded per rule and event sequencer before the API
+ * is called, and the job carries a `tag` naming both, so a redelivered event never submits a
+ * second transcription.
  */
 export class PipelineRunner {
   constructor(private readonly options: PipelineRunnerOptions) {}
@@ -40,19 +41,20 @@ export class PipelineRunner {
 
   private async run(rule: PipelineRule, bucket: string, key: string, sequencer: string, size: number | undefined): Promise<void> {
     const { rules, logger } = this.options;
-    if (rules.findRun(rule.id, sequencer)) return;
+    const previous = rules.findRun(rule.id, sequencer);
+    if (previous && previous.state !== "submitting") return;
     const transcriptKey = transcriptKeyFor(rule, key);
     const tag = `pipeline:${rule.id}:${sequencer}`;
-    const base = { ruleId: rule.id, bucket, key, sequencer, transcriptKey };
+    if (!previous) rules.startRun({ ruleId: rule.id, bucket, key, sequencer, transcriptKey });
     try {
-      // A crash between the API's answer and the record below would redeliver this event:
-      // find the job the first delivery submitted instead of transcribing twice.
-      const requestId = (await this.findSubmitted(tag)) ?? (await this.submit(rule, bucket, key, transcriptKey, tag, size));
-      rules.recordRun({ ...base, state: "submitted", requestId });
+      // A run still "submitting" means a crash interrupted this event's first delivery after
+      // it may have reached the API: find that job instead of transcribing twice.
+      const requestId = (previous ? await this.findSubmitted(tag) : undefined) ?? (await this.submit(rule, bucket, key, transcriptKey, tag, size));
+      rules.finishRun(rule.id, sequencer, { requestId });
       logger.info({ pipeline: rule.id, bucket, key, requestId }, "pipeline: transcription submitted");
     } catch (error) {
       if (!(error instanceof RefusedSubmission)) throw error;
-      rules.recordRun({ ...base, state: "failed", error: error.message });
+      rules.finishRun(rule.id, sequencer, { error: error.message });
       logger.warn({ pipeline: rule.id, bucket, key, reason: error.message }, "pipeline: the API refused the object");
     }
   }
