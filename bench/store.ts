@@ -9,6 +9,9 @@
  *      (both read a page-cached file and throw the bytes away). GET into a new file against
  *      `cp` (no fsync on either side) is printed as a secondary row.
  *    Peak RSS of the store process is sampled from /proc/<pid>/status while it transfers.
+ *    Encryption cost: the same PUT and GET against a second Earshot started with
+ *    `store.encryption.enabled: false` (a benchmark-only switch: blobs stored in plaintext),
+ *    in the same rounds; the ratio encrypted / plaintext must stay >= 0.85 (cost under 15%).
  * 2. Small objects (4 KiB): presigned GETs per second with N concurrent requests over a
  *    keep-alive http.Agent (maxSockets = N), the same client code against Earshot and s3rver.
  *
@@ -65,14 +68,21 @@ const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
 const MULTIPART_PARALLEL = 4;
 const LARGE_TARGET = 0.7;
 const SMALL_TARGET = 3;
+/** Encrypted / plaintext Earshot throughput: encryption at rest may cost at most 15%. */
+const ENCRYPTION_TARGET = 0.85;
 /** Cores other processes may use before the machine counts as busy (figures flagged). */
 const QUIET_CORES = 0.15;
 const BENCH_ACCESS_KEY_ID = "EARSHOTBENCHKEY00001";
 const BENCH_SECRET_ACCESS_KEY = "bench-secret-key-0123456789abcdefghijklm";
 
-type ServerKind = "earshot" | "s3rver" | "node-http";
+type ServerKind = "earshot" | "earshot-plain" | "s3rver" | "node-http";
 
-const LABEL: Record<ServerKind, string> = { earshot: "Earshot", s3rver: "s3rver 3.7.1", "node-http": "node:http (ref)" };
+const LABEL: Record<ServerKind, string> = {
+  earshot: "Earshot",
+  "earshot-plain": "Earshot, encryption off",
+  s3rver: "s3rver 3.7.1",
+  "node-http": "node:http (ref)",
+};
 
 // ---- child side: one server per process ---------------------------------------------------
 
@@ -101,7 +111,8 @@ interface S3rverInstance {
 }
 type S3rverConstructor = new (options: { port: number; address: string; silent: boolean; directory: string }) => S3rverInstance;
 
-async function startEarshot(dir: string): Promise<Served> {
+/** `encrypted: false` is the baseline of the encryption-cost row only (store.encryption.enabled is not for production). */
+async function startEarshot(dir: string, encrypted = true): Promise<Served> {
   const { loadConfig } = await import("../src/shared/config/load.ts");
   const { createLogger } = await import("../src/shared/logger.ts");
   const { startStoreServer } = await import("../src/server/store-server.ts");
@@ -113,6 +124,7 @@ async function startEarshot(dir: string): Promise<Served> {
       "store.dataDir": dir,
       "store.accessKeyId": BENCH_ACCESS_KEY_ID,
       "store.secretAccessKey": BENCH_SECRET_ACCESS_KEY,
+      "store.encryption.enabled": encrypted,
     },
   });
   const running = await startStoreServer(config.store, { logger: createLogger("silent") });
@@ -170,7 +182,12 @@ async function startNodeHttp(dir: string): Promise<Served> {
 
 async function serve(kind: ServerKind, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const served = kind === "earshot" ? await startEarshot(dir) : kind === "s3rver" ? await startS3rver(dir) : await startNodeHttp(dir);
+  const served =
+    kind === "earshot" || kind === "earshot-plain"
+      ? await startEarshot(dir, kind === "earshot")
+      : kind === "s3rver"
+        ? await startS3rver(dir)
+        : await startNodeHttp(dir);
   const send = (message: FromChild) => process.send?.(message);
   process.on("message", (message: unknown) => {
     if (!isToChild(message)) return;
@@ -730,7 +747,11 @@ async function main(): Promise<void> {
     const pids = () => servers.map((s) => s.pid);
 
     // Phase 1: large object. Fresh store children, so VmHWM covers only these transfers.
-    const largeServers = [await startServer("earshot", "earshot-large"), await startServer("node-http", "node-http-large")];
+    const largeServers = [
+      await startServer("earshot", "earshot-large"),
+      await startServer("earshot-plain", "earshot-plain-large"),
+      await startServer("node-http", "node-http-large"),
+    ];
     await waitForQuiet(args.wait, QUIET_CORES);
     const largeLoad = new ForeignLoad(pids);
     const large = await largeObjectPhase(largeServers, workDir, source, size, md5, args.repeat);
@@ -786,6 +807,8 @@ function report(
   const multipart = medMbps(transfer("earshot", "put-multipart"));
   const getNull = medMbps(transfer("earshot", "get-fetch-null"));
   const getFile = medMbps(transfer("earshot", "get-fetch-file"));
+  const plainPut = medMbps(transfer("earshot-plain", "put-fetch"));
+  const plainGet = medMbps(transfer("earshot-plain", "get-fetch-null"));
   const refPut = medMbps(transfer("node-http", "put-fetch"));
   const refGet = medMbps(transfer("node-http", "get-fetch-null"));
   const rps = (kind: ServerKind) => median((small[kind] ?? []).map((r) => r.rps));
@@ -803,6 +826,22 @@ function report(
       [`PUT ${sizeLabel} presigned, fetch (MB/s)`, fmt(put), `${fmt(cpSync)} cp+sync`, fmt(put / cpSync, 2), `>= ${LARGE_TARGET}`, verdict(put / cpSync, LARGE_TARGET)],
       [`GET ${sizeLabel} presigned, fetch -> /dev/null (MB/s)`, fmt(getNull), `${fmt(cat)} cat>/dev/null`, fmt(getNull / cat, 2), `>= ${LARGE_TARGET}`, verdict(getNull / cat, LARGE_TARGET)],
       [`GET 4 KiB presigned, ${args.concurrency} concurrent (req/s)`, fmt(earshotRps), `${fmt(s3rverRps)} s3rver`, `${fmt(earshotRps / s3rverRps, 2)}x`, `>= ${SMALL_TARGET}x`, verdict(earshotRps / s3rverRps, SMALL_TARGET)],
+      [
+        `Encryption cost: PUT ${sizeLabel} encrypted vs encryption off (MB/s)`,
+        fmt(put),
+        `${fmt(plainPut)} plaintext`,
+        `${fmt(put / plainPut, 2)} (cost ${pct(1 - put / plainPut)})`,
+        `>= ${ENCRYPTION_TARGET}`,
+        verdict(put / plainPut, ENCRYPTION_TARGET),
+      ],
+      [
+        `Encryption cost: GET ${sizeLabel} encrypted vs encryption off (MB/s)`,
+        fmt(getNull),
+        `${fmt(plainGet)} plaintext`,
+        `${fmt(getNull / plainGet, 2)} (cost ${pct(1 - getNull / plainGet)})`,
+        `>= ${ENCRYPTION_TARGET}`,
+        verdict(getNull / plainGet, ENCRYPTION_TARGET),
+      ],
       ["secondary rows (no verdict):", "", "", "", "", ""],
       [
         `  PUT ${sizeLabel} multipart (${MULTIPART_PART_SIZE / MiB} MiB parts, ${MULTIPART_PARALLEL} parallel, presigned) vs single PUT`,
@@ -845,7 +884,7 @@ function report(
     detail.push([name, "-", fmt(medMbps(pick)), runsMbps(pick), "-", perGiB(series(pick).map((t) => t.clientCpuSeconds))]);
   }
   for (const what of TRANSFERS) {
-    for (const kind of ["earshot", "node-http"] as const) {
+    for (const kind of ["earshot", "earshot-plain", "node-http"] as const) {
       const pick = transfer(kind, what);
       if (series(pick).length === 0) continue;
       detail.push([
@@ -894,6 +933,8 @@ function report(
     `- PUT multipart: CreateMultipartUpload, then each ${MULTIPART_PART_SIZE / MiB} MiB range of the file streamed by fetch to a presigned`,
     `  UploadPart URL (${MULTIPART_PARALLEL} at a time), then CompleteMultipartUpload (the store joins the parts into one blob, fsynced);`,
     "  timed from create to complete. The ratio is to the single presigned PUT of the same file in the same run.",
+    "- Encryption cost: a second Earshot child started with store.encryption.enabled=false (benchmark-only: plaintext",
+    "  blobs) gets the same PUT and GET in the same rounds; the rows divide encrypted by plaintext throughput.",
     "- GET: fetch streams the presigned GET into /dev/null (fs.createWriteStream); the ratio uses `cat src >/dev/null`,",
     "  which also reads page-cached bytes and discards them. GET into a new file vs plain `cp` (neither synced) is secondary.",
     "- Every server runs in its own child process; this process is only the client. `sync` runs (untimed) before each",
@@ -917,7 +958,9 @@ function report(
 if (process.argv[2] === "--serve") {
   const kind = process.argv[3];
   const dir = process.argv[4];
-  if ((kind !== "earshot" && kind !== "s3rver" && kind !== "node-http") || !dir) throw new Error("usage: --serve earshot|s3rver|node-http <dir>");
+  if ((kind !== "earshot" && kind !== "earshot-plain" && kind !== "s3rver" && kind !== "node-http") || !dir) {
+    throw new Error("usage: --serve earshot|earshot-plain|s3rver|node-http <dir>");
+  }
   await serve(kind, dir);
 } else {
   await main();

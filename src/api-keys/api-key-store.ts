@@ -4,6 +4,7 @@ import type { Clock } from "../shared/clock.ts";
 import { AppError } from "../shared/errors.ts";
 import { applyMigrations, type SqliteDatabase } from "../shared/sqlite.ts";
 import { timingSafeEqualString } from "../shared/timing-safe.ts";
+import { LIMIT_TAG } from "../jobs/job-access.ts";
 
 export const API_SCOPES = ["listen", "media", "admin"] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
@@ -13,6 +14,8 @@ export interface ApiKey {
   name: string;
   scopes: ApiScope[];
   tags: string[];
+  /** `key=value` tags limiting the key to jobs carrying them all (see jobs/job-access.ts). */
+  limitTags: string[];
   createdAt: Date;
   revokedAt?: Date;
 }
@@ -30,6 +33,7 @@ const MIGRATIONS: readonly string[] = [
     revoked_at  INTEGER
   );
   `,
+  `ALTER TABLE api_keys ADD COLUMN limit_tags TEXT NOT NULL DEFAULT '[]';  -- JSON array of key=value`,
 ];
 
 /** Tokens look like `esk_<id>_<secret>`: the id finds the row, the secret is checked by hash. */
@@ -39,6 +43,10 @@ const createSchema = z.object({
   name: z.string().trim().min(1, "a key needs a name").max(100),
   scopes: z.array(z.enum(API_SCOPES)).min(1, "give at least one scope: listen, media or admin"),
   tags: z.array(z.string().min(1).max(128)).max(50).default([]),
+  limitTags: z
+    .array(z.string().regex(LIMIT_TAG, "limit tags are key=value, e.g. team=a (no commas; key up to 64, value up to 128 characters)"))
+    .max(10)
+    .default([]),
 });
 
 interface KeyRow {
@@ -47,6 +55,7 @@ interface KeyRow {
   secret_hash: string;
   scopes: string;
   tags: string;
+  limit_tags: string;
   created_at: number;
   revoked_at: number | null;
 }
@@ -72,8 +81,16 @@ export class ApiKeyStore {
     const id = randomBytes(6).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     this.db
-      .prepare("INSERT INTO api_keys (id, name, secret_hash, scopes, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(id, parsed.data.name, hashSecret(secret), JSON.stringify(parsed.data.scopes), JSON.stringify(parsed.data.tags), this.clock.now().getTime());
+      .prepare("INSERT INTO api_keys (id, name, secret_hash, scopes, tags, limit_tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(
+        id,
+        parsed.data.name,
+        hashSecret(secret),
+        JSON.stringify(parsed.data.scopes),
+        JSON.stringify(parsed.data.tags),
+        JSON.stringify([...new Set(parsed.data.limitTags)]),
+        this.clock.now().getTime(),
+      );
     return { key: this.get(id) as ApiKey, token: `esk_${id}_${secret}` };
   }
 
@@ -119,6 +136,7 @@ function toKey(row: KeyRow): ApiKey {
     name: row.name,
     scopes: JSON.parse(row.scopes) as ApiScope[],
     tags: JSON.parse(row.tags) as string[],
+    limitTags: JSON.parse(row.limit_tags) as string[],
     createdAt: new Date(row.created_at),
     revokedAt: row.revoked_at === null ? undefined : new Date(row.revoked_at),
   };

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ApiKey, ApiKeyStore } from "../api-keys/api-key-store.ts";
 import { FINAL_STATES, type Job } from "../jobs/job.ts";
 import type { JobQueue } from "../jobs/job-queue.ts";
+import { mayAccessJob, visibleJobs } from "../jobs/job-access.ts";
 import { ApiError, badRequest } from "./api-errors.ts";
 import { authenticate } from "./authenticate.ts";
 
@@ -21,6 +22,7 @@ export interface JobView {
   input: unknown;
   result?: unknown;
   error?: { code: string; message: string };
+  tags: string[];
   created_at: string;
   started_at?: string;
   finished_at?: string;
@@ -37,14 +39,15 @@ const listQuery = z
 
 /**
  * `GET /v1/jobs`, `GET /v1/jobs/:id`, `DELETE /v1/jobs/:id`: every durable job (callback
- * transcriptions, media jobs) behind one view. A key sees its own jobs; `admin` sees all.
+ * transcriptions, media jobs) behind one view. A key sees its own jobs; `admin` sees all; a key
+ * with limit tags sees the jobs carrying them (jobs/job-access.ts).
  */
 export function registerJobsRoutes(app: FastifyInstance, options: JobsRouteOptions): void {
   app.get("/v1/jobs", async (request) => {
     const key = authenticate(request.headers.authorization, options.keys);
     const parsed = listQuery.safeParse(request.query);
     if (!parsed.success) throw badRequest(`invalid query: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "query"}: ${issue.message}`).join("; ")}`);
-    const jobs = options.queue.list({ ...parsed.data, owner: isAdmin(key) ? undefined : key.id });
+    const jobs = options.queue.list({ ...parsed.data, ...visibleJobs(key) });
     return { jobs: jobs.map(toView) };
   });
 
@@ -61,14 +64,10 @@ export function registerJobsRoutes(app: FastifyInstance, options: JobsRouteOptio
   });
 }
 
-function isAdmin(key: ApiKey): boolean {
-  return key.scopes.includes("admin");
-}
-
-/** Someone else's job is answered exactly like a missing one, so ids cannot be probed. */
+/** A job the key may not see (someone else's, or outside its limit tags) is answered exactly like a missing one, so ids cannot be probed. */
 function ownedJob(queue: JobQueue, key: ApiKey, id: string): Job {
   const job = queue.get(id);
-  if (!job || (!isAdmin(key) && job.owner !== key.id)) throw new ApiError("JOB_NOT_FOUND", `no job with id ${id}`, 404);
+  if (!job || !mayAccessJob(key, job)) throw new ApiError("JOB_NOT_FOUND", `no job with id ${id}`, 404);
   return job;
 }
 
@@ -82,6 +81,7 @@ export function toView(job: Job): JobView {
     input: job.input,
     result: job.result,
     error: job.error,
+    tags: job.tags,
     created_at: job.createdAt.toISOString(),
     started_at: job.startedAt?.toISOString(),
     finished_at: job.finishedAt?.toISOString(),

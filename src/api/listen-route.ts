@@ -8,6 +8,7 @@ import { parseTranscribeOptions, type SpeechService, type TranscribeOptions } fr
 import type { DeepgramWarning } from "../speech/index.ts";
 import { ApiError, badRequest } from "./api-errors.ts";
 import { authenticate } from "./authenticate.ts";
+import { tagsForNewJob } from "../jobs/job-access.ts";
 
 /** Accepts callback-mode requests; implemented by the job layer (durable, retried, delivered once). */
 export interface ListenJobs {
@@ -43,6 +44,8 @@ export function registerListenRoute(app: FastifyInstance, options: ListenRouteOp
   app.post("/v1/listen", async (request, reply) => {
     const key = authenticate(request.headers.authorization, options.keys, "listen");
     const { options: transcribeOptions, warnings } = parseTranscribeOptions(request.query as Record<string, string | string[]>);
+    // Deepgram's `tag` values become the job's tags; a key's limit tags are added (or enforced).
+    transcribeOptions.tags = tagsForNewJob(key, transcribeOptions.tags);
     const url = sourceUrl(request);
     if (url !== undefined) checkPresignedExpiry(url, "source", options);
     if (transcribeOptions.callback !== undefined) {

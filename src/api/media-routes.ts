@@ -16,6 +16,7 @@ import type { Logger } from "../shared/logger.ts";
 import { parseTranscribeOptions } from "../speech/index.ts";
 import { ApiError, badRequest, renderApiError } from "./api-errors.ts";
 import { authenticate } from "./authenticate.ts";
+import { tagsForNewJob } from "../jobs/job-access.ts";
 import { checkPresignedExpiry } from "./listen-route.ts";
 
 export interface MediaRouteOptions {
@@ -173,7 +174,7 @@ export async function mediaRoutes(app: FastifyInstance, options: MediaRouteOptio
       const submission = parseSubmission(operation, request.body);
       checkPresignedExpiry(submission.input.url, "input", options);
       checkPresignedExpiry(submission.output.url, "output", options);
-      const { jobId } = options.mediaJobs.submit({ ...submission, ownerKeyId: key.id });
+      const { jobId } = options.mediaJobs.submit({ ...submission, ownerKeyId: key.id, tags: tagsForNewJob(key, []) });
       return { job_id: jobId };
     });
     // Dolby also answers status on the path that started the job.
@@ -205,8 +206,7 @@ export async function mediaRoutes(app: FastifyInstance, options: MediaRouteOptio
 }
 
 function authorize(request: FastifyRequest, options: MediaRouteOptions): MediaViewer {
-  const key = authenticate(request.headers.authorization, options.keys, "media");
-  return { keyId: key.id, admin: key.scopes.includes("admin") };
+  return authenticate(request.headers.authorization, options.keys, "media");
 }
 
 interface ParsedSubmission {

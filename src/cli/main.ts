@@ -7,6 +7,9 @@ import { registerTranscribeCommand } from "./commands/transcribe.ts";
 import { registerJobsCommand } from "./commands/jobs.ts";
 import { registerPipelinesCommand } from "./commands/pipelines.ts";
 import { registerUpCommand } from "./commands/up.ts";
+import { registerKmsCommand } from "./commands/kms.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerUsersCommands } from "./commands/users.ts";
 
 /** The `earshot` command line: one entry point, one subcommand per job. */
 export function buildProgram(): Command {
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerPresignCommand(program);
   registerServeCommand(program);
   registerKeysCommand(program);
+  registerKmsCommand(program);
+  registerDoctorCommand(program);
+  registerUsersCommands(program);
   return program;
 }
 

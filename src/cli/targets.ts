@@ -5,6 +5,7 @@ import type { S3Target } from "../presign/index.ts";
 import { loadConfig } from "../shared/config/load.ts";
 import type { EarshotConfig } from "../shared/config/schema.ts";
 import { AppError } from "../shared/errors.ts";
+import { selfSignedPaths, tlsEnabled } from "../server/tls.ts";
 
 /** The loaded configuration, honouring the global --config flag. */
 export function configOf(program: Command): EarshotConfig {
@@ -19,12 +20,20 @@ export function resolveStoreTarget(config: EarshotConfig, flags: { endpoint?: st
   const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? config.store.region;
   const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? config.store.accessKeyId;
   const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? config.store.secretAccessKey;
-  const storeEndpoint = `http://${config.store.host}:${config.store.port}`;
+  const storeEndpoint = `${tlsEnabled(config.store.tls) ? "https" : "http"}://${config.store.host}:${config.store.port}`;
+  const ca = storeCaFile(config);
   if (flags.endpoint || (accessKeyId && secretAccessKey)) {
     if (!accessKeyId || !secretAccessKey) {
       throw new AppError("CREDENTIALS_MISSING", "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for --endpoint");
     }
-    return { endpoint: flags.endpoint ?? storeEndpoint, region, accessKeyId, secretAccessKey, sessionToken: process.env.AWS_SESSION_TOKEN };
+    return {
+      endpoint: flags.endpoint ?? storeEndpoint,
+      region,
+      accessKeyId,
+      secretAccessKey,
+      sessionToken: process.env.AWS_SESSION_TOKEN,
+      ...(flags.endpoint || !ca ? {} : { ca: readFileSync(ca) }),
+    };
   }
   const file = join(resolve(config.store.dataDir), "credentials.json");
   if (!existsSync(file)) {
@@ -34,7 +43,15 @@ export function resolveStoreTarget(config: EarshotConfig, flags: { endpoint?: st
     );
   }
   const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
-  return { endpoint: storeEndpoint, region, accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey };
+  return { endpoint: storeEndpoint, region, accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, ...(ca ? { ca: readFileSync(ca) } : {}) };
+}
+
+/** The certificate to trust for the configured store: its cert file, or its generated self-signed one. */
+function storeCaFile(config: EarshotConfig): string | undefined {
+  const tls = config.store.tls;
+  if (!tlsEnabled(tls)) return undefined;
+  const file = tls.selfSigned ? selfSignedPaths(config.store.dataDir).certFile : resolve(tls.cert as string);
+  return existsSync(file) ? file : undefined;
 }
 
 export interface ApiTarget {
@@ -44,7 +61,8 @@ export interface ApiTarget {
 
 /** The speech API and a key for it: --api/--api-key, EARSHOT_API_URL/EARSHOT_API_KEY, or what `earshot up` created. */
 export function resolveApiTarget(config: EarshotConfig, flags: { api?: string; apiKey?: string } = {}): ApiTarget {
-  const endpoint = (flags.api ?? process.env.EARSHOT_API_URL ?? `http://${config.api.host}:${config.api.port}`).replace(/\/+$/, "");
+  const scheme = tlsEnabled(config.api.tls) ? "https" : "http";
+  const endpoint = (flags.api ?? process.env.EARSHOT_API_URL ?? `${scheme}://${config.api.host}:${config.api.port}`).replace(/\/+$/, "");
   let apiKey = flags.apiKey ?? process.env.EARSHOT_API_KEY;
   if (!apiKey) {
     const file = join(resolve(config.api.dataDir), "local-api-key");

@@ -21,6 +21,11 @@ export interface OutboxOptions {
   readonly clock?: Clock;
   /** Close `db` in close(): set by Outbox.open for a database file of the outbox's own. */
   readonly ownsDatabase?: boolean;
+  /**
+   * Encryption at rest for inline bodies (e.g. transcripts waiting for their callback): `seal`
+   * before the row is written, `open` when a message is claimed for sending.
+   */
+  readonly bodyCipher?: { seal(plain: Buffer): Buffer; open(stored: Buffer): Buffer };
 }
 
 /**
@@ -35,6 +40,7 @@ export class Outbox {
 
   readonly clock: Clock;
   private readonly ownsDatabase: boolean;
+  private readonly bodyCipher: OutboxOptions["bodyCipher"];
 
   /** Use the outbox's tables inside `db` (created/migrated here), e.g. the store's metadata database. */
   constructor(
@@ -43,6 +49,7 @@ export class Outbox {
   ) {
     this.clock = options.clock ?? systemClock;
     this.ownsDatabase = options.ownsDatabase ?? false;
+    this.bodyCipher = options.bodyCipher;
     migrateOutbox(db);
     this.sql = {
       insert: db.prepare(`INSERT INTO delivery_messages
@@ -137,7 +144,8 @@ export class Outbox {
             continue;
           }
           this.sql.claim.run(row.seq);
-          return toClaimed({ ...row, state: "delivering", attempts: row.attempts + 1 });
+          const body = row.body && this.bodyCipher ? this.bodyCipher.open(row.body) : row.body;
+          return toClaimed({ ...row, body, state: "delivering", attempts: row.attempts + 1 });
         }
       })
       .immediate();
@@ -207,7 +215,8 @@ export class Outbox {
   private insert(message: OutboxMessageInput): string {
     const prepared = prepareMessage(message);
     const id = newOpaqueId();
-    this.sql.insert.run({ ...prepared, id, now: this.clock.now().getTime() });
+    const body = prepared.body && this.bodyCipher ? this.bodyCipher.seal(prepared.body) : prepared.body;
+    this.sql.insert.run({ ...prepared, body, id, now: this.clock.now().getTime() });
     return id;
   }
 

@@ -9,6 +9,8 @@ export interface ListJobsQuery {
   after?: { createdAt: Date; id: string };
   submittedAfter?: Date;
   submittedBefore?: Date;
+  /** Only jobs carrying every one of these tags. */
+  tags?: readonly string[];
 }
 
 /**

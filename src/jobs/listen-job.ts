@@ -1,10 +1,8 @@
-import { createWriteStream } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { DeliveryStatus, Outbox } from "../delivery/index.ts";
-import { describeUrl } from "../net/index.ts";
-import { discardPartialFile } from "../shared/files.ts";
+import type { SealedFiles } from "../keys/sealed-files.ts";
+import { describeUrl, presignedUrlExpiry } from "../net/index.ts";
 import type { MediaReader } from "../sources/media-reader.ts";
 import { MediaSourceError } from "../sources/media-reader.ts";
 import type { DeepgramWarning, SpeechService, TranscribeOptions } from "../speech/index.ts";
@@ -46,8 +44,35 @@ export interface ListenJobsDependencies {
   media: MediaReader;
   /** Uploaded audio waits here until its job ends (then it is removed, success or failure). */
   spoolDir: string;
+  /** Spool files are encrypted at rest through this. */
+  spoolFiles: SealedFiles;
   /** Called after a submit so the worker looks for work at once. */
   notify(): void;
+  /** The current time (tests move it); default: the system clock. */
+  now?(): Date;
+}
+
+/**
+ * The fastest this engine transcribes, as a fraction of the audio's length (PocketSphinx
+ * measures 0.3-0.6 on two cores). Deliberately optimistic: a job fails early only when even
+ * this speed cannot finish before the callback URL expires.
+ */
+const FASTEST_REAL_TIME_FACTOR = 0.25;
+/** Time the delivery itself needs after transcription, at the least. */
+const DELIVERY_ALLOWANCE_SECONDS = 5;
+
+/** Why this callback URL cannot outlive transcribing `seconds` of audio from `now`, if it cannot. */
+export function callbackWillExpire(callback: string, seconds: number, now: Date): PermanentJobError | undefined {
+  const expiry = presignedUrlExpiry(callback);
+  if (!expiry) return undefined;
+  const neededSeconds = Math.ceil(seconds * FASTEST_REAL_TIME_FACTOR + DELIVERY_ALLOWANCE_SECONDS);
+  const finish = new Date(now.getTime() + neededSeconds * 1000);
+  if (finish <= expiry) return undefined;
+  return new PermanentJobError(
+    "CALLBACK_WILL_EXPIRE",
+    `the callback URL expires at ${expiry.toISOString()}, but transcribing ${Math.round(seconds)} s of audio takes at least ${neededSeconds} s ` +
+      `(until ${finish.toISOString()} or later); presign the callback with a longer expiry (earshot presign put --for-audio ${Math.ceil(seconds)} suggests one)`,
+  );
 }
 
 /**
@@ -65,13 +90,7 @@ export class ListenJobs {
     if ("body" in submission.source) {
       await mkdir(spoolDir, { recursive: true, mode: 0o700 });
       spoolPath = join(spoolDir, submission.requestId);
-      const file = createWriteStream(spoolPath, { mode: 0o600, flush: true });
-      try {
-        await pipeline(submission.source.body, file);
-      } catch (error) {
-        await discardPartialFile(file, spoolPath);
-        throw error;
-      }
+      await this.dependencies.spoolFiles.write(spoolPath, submission.source.body);
     }
     const sourceUrl = "url" in submission.source ? submission.source.url : undefined;
     const input: ListenJobInput = {
@@ -83,7 +102,7 @@ export class ListenJobs {
     };
     const secrets: ListenJobSecrets = { sourceUrl, spoolPath, callback: submission.callback };
     try {
-      queue.submit({ id: submission.requestId, kind: LISTEN_JOB, input, secrets: { ...secrets }, owner: submission.ownerKeyId });
+      queue.submit({ id: submission.requestId, kind: LISTEN_JOB, input, secrets: { ...secrets }, owner: submission.ownerKeyId, tags: submission.options.tags });
     } catch (error) {
       if (spoolPath) await rm(spoolPath, { force: true });
       throw error;
@@ -121,9 +140,29 @@ export class ListenJobs {
   private async transcribeAndEnqueue(jobId: string, input: ListenJobInput, secrets: ListenJobSecrets, context: JobContext): Promise<string> {
     const { media, speech, outbox } = this.dependencies;
     context.progress(10);
-    const audio = secrets.spoolPath ? { path: secrets.spoolPath } : (await media.open(secrets.sourceUrl as string, context.signal)).body;
+    // The spool is sealed: the decoder reads it decrypted through a pipe (MP4-family input,
+    // which needs seeking, is then spooled by the decoder to its own temporary file).
+    const audio = secrets.spoolPath
+      ? this.dependencies.spoolFiles.read(secrets.spoolPath)
+      : (await media.open(secrets.sourceUrl as string, context.signal)).body;
     context.progress(20);
-    const result = await speech.transcribe(audio, input.options, { requestId: jobId, warnings: input.warnings, signal: context.signal });
+    // Fail as soon as the audio's length shows the callback URL cannot outlive the work.
+    const transcription = new AbortController();
+    const stop = () => transcription.abort(context.signal.reason);
+    context.signal.addEventListener("abort", stop, { once: true });
+    const onDuration = (seconds: number) => {
+      const tooLate = callbackWillExpire(secrets.callback, seconds, this.dependencies.now?.() ?? new Date());
+      if (tooLate) transcription.abort(tooLate);
+    };
+    let result;
+    try {
+      result = await speech.transcribe(audio, input.options, { requestId: jobId, warnings: input.warnings, signal: transcription.signal, onDuration });
+    } catch (error) {
+      if (transcription.signal.reason instanceof PermanentJobError) throw transcription.signal.reason;
+      throw error;
+    } finally {
+      context.signal.removeEventListener("abort", stop);
+    }
     return outbox.enqueue({
       target: secrets.callback,
       method: input.callbackMethod,

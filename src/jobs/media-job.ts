@@ -30,6 +30,7 @@ import type { DeepgramWarning, SpeechService, TranscribeOptions } from "../speec
 import { JobQueueError, PermanentJobError, TransientJobError } from "./errors.ts";
 import { FINAL_STATES, type Job, type JobState } from "./job.ts";
 import type { JobQueue } from "./job-queue.ts";
+import { mayAccessJob, visibleJobs, type JobPrincipal } from "./job-access.ts";
 import type { JobContext, JobHandler } from "./job-worker.ts";
 
 /**
@@ -95,17 +96,16 @@ interface MediaJobSecrets {
 
 export interface MediaSubmission {
   ownerKeyId: string;
+  /** The job's tags (a limited key's limit tags). */
+  tags?: string[];
   input: MediaLocation;
   output: MediaLocation;
   onComplete?: OnComplete;
   settings: MediaSettings;
 }
 
-/** Who is asking: a key sees its own jobs, an admin key sees all. */
-export interface MediaViewer {
-  keyId: string;
-  admin: boolean;
-}
+/** Who is asking: a key sees its own jobs, an admin key sees all, a key with limit tags the jobs carrying them. */
+export type MediaViewer = JobPrincipal;
 
 export interface S3ClientSource {
   /** The configured store with its credentials; undefined when none is configured. */
@@ -232,7 +232,7 @@ export class MediaJobs {
       settings: submission.settings,
     };
     const secrets: MediaJobSecrets = { input: submission.input, output: submission.output, onComplete: submission.onComplete };
-    const job = queue.submit({ kind: MEDIA_JOB, input, secrets: { ...secrets }, owner: submission.ownerKeyId });
+    const job = queue.submit({ kind: MEDIA_JOB, input, secrets: { ...secrets }, owner: submission.ownerKeyId, tags: submission.tags });
     notify();
     return { jobId: job.id };
   }
@@ -240,7 +240,7 @@ export class MediaJobs {
   /** A job the viewer may see, or 404 (another key's job is indistinguishable from none). */
   get(id: string, viewer: MediaViewer): Job {
     const job = this.dependencies.queue.get(id);
-    if (!job || job.kind !== MEDIA_JOB || (!viewer.admin && job.owner !== viewer.keyId)) {
+    if (!job || job.kind !== MEDIA_JOB || !mayAccessJob(viewer, job)) {
       throw new JobQueueError("JOB_NOT_FOUND", `no media job with id ${id}`);
     }
     return job;
@@ -249,7 +249,7 @@ export class MediaJobs {
   list(viewer: MediaViewer, query: MediaListQuery): MediaJobListing {
     const jobs = this.dependencies.queue.list({
       kind: MEDIA_JOB,
-      owner: viewer.admin ? undefined : viewer.keyId,
+      ...visibleJobs(viewer),
       state: query.status ? STATE_OF_STATUS[query.status] : undefined,
       submittedAfter: query.submittedAfter,
       submittedBefore: query.submittedBefore,

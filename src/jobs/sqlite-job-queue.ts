@@ -178,6 +178,11 @@ export class SqliteJobQueue implements JobQueue {
       where.push("created_at < ?");
       values.push(query.submittedBefore.getTime());
     }
+    if (query.tags && query.tags.length > 0) {
+      // No wanted tag missing from the job's tags.
+      where.push("NOT EXISTS (SELECT 1 FROM json_each(?) AS wanted WHERE wanted.value NOT IN (SELECT value FROM json_each(jobs.tags)))");
+      values.push(JSON.stringify(query.tags));
+    }
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...values, query.limit ?? 100) as JobRow[]).map(toJob);
   }

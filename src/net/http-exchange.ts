@@ -31,6 +31,8 @@ export interface ExchangeSettings {
   readonly responseTimeoutMs: number;
   /** Aborted by the caller's signal or the total deadline; its reason is a NetError. */
   readonly signal: AbortSignal;
+  /** Trusted CAs for https (system roots included); undefined: Node's defaults. */
+  readonly ca?: readonly string[];
 }
 
 const FRAMING_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
@@ -75,6 +77,7 @@ export function sendExchange(
       headers,
       auth: url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
       agent: false,
+      ...(settings.ca && url.protocol === "https:" ? { ca: [...settings.ca] } : {}),
       lookup: guardedLookup(url, settings.policy, settings.resolver, context),
     });
 

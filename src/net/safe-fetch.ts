@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
+import { rootCertificates } from "node:tls";
 import { describeUrl } from "./describe-url.ts";
 import { DestinationPolicy, type DestinationPolicyOptions } from "./destination-policy.ts";
 import { systemResolver, type HostResolver } from "./guarded-lookup.ts";
@@ -21,6 +22,11 @@ export interface SafeFetchPolicy extends DestinationPolicyOptions {
   readonly maxResponseBytes?: number;
   /** Name resolution; tests inject one. Default: the system resolver (getaddrinfo). */
   readonly resolver?: HostResolver;
+  /**
+   * PEM CA certificate(s) trusted for https in addition to the system roots: a store or
+   * callback receiver with a private or self-signed certificate.
+   */
+  readonly ca?: string | Buffer;
 }
 
 export interface SafeFetchInit {
@@ -65,10 +71,13 @@ export class SafeHttpClient {
   private readonly destinations: DestinationPolicy;
   private readonly settings: typeof DEFAULTS;
   private readonly resolver: HostResolver;
+  private readonly ca: readonly string[] | undefined;
 
   constructor(policy: SafeFetchPolicy = {}) {
     this.destinations = new DestinationPolicy(policy);
     this.resolver = policy.resolver ?? systemResolver;
+    // Node's `ca` replaces the default roots, so keep them beside the extra CA.
+    this.ca = policy.ca === undefined ? undefined : [...rootCertificates, policy.ca.toString()];
     this.settings = {
       maxRedirects: policy.maxRedirects ?? DEFAULTS.maxRedirects,
       connectTimeoutMs: policy.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
@@ -96,7 +105,7 @@ export class SafeHttpClient {
     try {
       for (let redirects = 0; ; redirects++) {
         const context = redirects === 0 ? "" : "redirect to ";
-        const exchangeSettings = { ...this.settings, policy: this.destinations, resolver: this.resolver, signal };
+        const exchangeSettings = { ...this.settings, policy: this.destinations, resolver: this.resolver, signal, ca: this.ca };
         const { response, remoteAddress } = await sendExchange({ ...hop, context }, exchangeSettings);
         const status = response.statusCode ?? 0;
         const next = init.redirect === "manual" ? undefined : this.redirectTarget(hop, status, response.headers.location);

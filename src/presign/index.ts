@@ -13,5 +13,6 @@ export {
   type PresignGetOptions,
   type PresignPutOptions,
   type PresignPostOptions,
+  type PresignUrlLimits,
 } from "./presign.ts";
 export { adviseExpiry, suggestExpiryForAudio, SKEW_SAFE_SECONDS, type AudioExpiryInputs } from "./expiry-advice.ts";

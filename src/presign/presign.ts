@@ -2,6 +2,9 @@ import * as s3 from "@aws-sdk/client-s3";
 import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { Agent as HttpsAgent } from "node:https";
+import { isIP } from "node:net";
+import { rootCertificates } from "node:tls";
 import { AppError } from "../shared/errors.ts";
 import type { S3Location } from "./s3-location.ts";
 
@@ -15,6 +18,11 @@ export interface S3Target {
   sessionToken?: string;
   /** Path-style addressing (default true when an endpoint is given). */
   forcePathStyle?: boolean;
+  /**
+   * PEM CA certificate(s) to trust for an https endpoint, in addition to the system roots
+   * (a store with a self-signed or private-CA certificate).
+   */
+  ca?: string | Buffer;
 }
 
 /** S3's limits on X-Amz-Expires. */
@@ -23,6 +31,8 @@ export const MAX_EXPIRY_SECONDS = 604_800;
 
 export function createS3Client(target: S3Target): S3Client {
   return new S3Client({
+    // Node's `ca` replaces the default roots, so the system roots are passed along with it.
+    ...(target.ca ? { requestHandler: { httpsAgent: new HttpsAgent({ keepAlive: true, ca: [...rootCertificates, target.ca.toString()] }) } } : {}),
     endpoint: target.endpoint,
     region: target.region,
     forcePathStyle: target.forcePathStyle ?? target.endpoint !== undefined,
@@ -42,8 +52,76 @@ function checkExpiry(expiresIn: number): void {
   }
 }
 
+/**
+ * Earshot's presigned-URL limits (a non-portable extension: only the Earshot store enforces
+ * them; S3 and other stores ignore the parameters). Signed into the URL's query.
+ */
+export interface PresignUrlLimits {
+  /** The URL works this many times (1..1000000), then answers 403 AccessDenied. */
+  maxUses?: number;
+  /** The URL works only from these addresses: a CIDR or IP, or several separated by commas. */
+  sourceIp?: string;
+}
+
+/** The store checks these in src/s3/presigned-url-limits.ts (kept apart: this toolkit never imports the adapter). */
+const URL_LIMIT_PARAMS = { maxUses: "X-Earshot-Max-Uses", sourceIp: "X-Earshot-Source-Ip" } as const;
+
+function checkUrlLimits(limits: PresignUrlLimits | undefined): void {
+  if (limits?.maxUses !== undefined && (!Number.isInteger(limits.maxUses) || limits.maxUses < 1 || limits.maxUses > 1_000_000)) {
+    throw new AppError("MAX_USES_INVALID", `max uses must be a whole number from 1 to 1000000, got ${limits.maxUses}`, { status: 400 });
+  }
+  if (limits?.sourceIp !== undefined) {
+    const bad = limits.sourceIp.split(",").find((part) => !isCidr(part.trim()));
+    if (bad !== undefined) {
+      throw new AppError("SOURCE_IP_INVALID", `source IP must be IP addresses or CIDR ranges (e.g. 203.0.113.0/24), got "${bad}"`, { status: 400 });
+    }
+  }
+}
+
+function isCidr(text: string): boolean {
+  const [address = "", prefix, extra] = text.split("/");
+  if (extra !== undefined || isIP(address) === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
+}
+
+/**
+ * Add the limit parameters to the request's query before the presigner signs it (a build
+ * step runs before signing), so X-Amz-Signature covers them like any other query parameter.
+ */
+/** The slice of a command's middleware stack used here (the SDK's own type is per command). */
+interface BuildStepStack {
+  add(
+    middleware: (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => Promise<unknown>,
+    options: { step: "build"; name: string },
+  ): void;
+}
+
+/**
+ * Add the limit parameters to the request's query before the presigner signs it (a build
+ * step runs before signing), so X-Amz-Signature covers them like any other query parameter.
+ */
+function addUrlLimits<C extends GetObjectCommand | PutObjectCommand | UploadPartCommand>(command: C, limits: PresignUrlLimits | undefined): C {
+  checkUrlLimits(limits);
+  const query: Record<string, string> = {};
+  if (limits?.maxUses !== undefined) query[URL_LIMIT_PARAMS.maxUses] = String(limits.maxUses);
+  if (limits?.sourceIp !== undefined) query[URL_LIMIT_PARAMS.sourceIp] = limits.sourceIp.split(",").map((part) => part.trim()).join(",");
+  if (Object.keys(query).length === 0) return command;
+  // Every command's stack accepts a build middleware; its generic type differs per command.
+  (command.middlewareStack as unknown as BuildStepStack).add(
+    (next) => async (args) => {
+      const request = args.request as { query?: Record<string, string | string[] | null> };
+      request.query = { ...request.query, ...query };
+      return next(args);
+    },
+    { step: "build", name: "earshotPresignedUrlLimits" },
+  );
+  return command;
+}
+
 export interface PresignGetOptions {
   expiresIn: number;
+  /** Earshot-only: maximum uses and source IP range. */
+  limits?: PresignUrlLimits;
   /** Response header overrides (response-content-type, response-content-disposition). */
   responseContentType?: string;
   responseContentDisposition?: string;
@@ -57,7 +135,7 @@ export async function presignGet(client: S3Client, location: S3Location, options
     ResponseContentType: options.responseContentType,
     ResponseContentDisposition: options.responseContentDisposition,
   });
-  return getSignedUrl(client, command, { expiresIn: options.expiresIn });
+  return getSignedUrl(client, addUrlLimits(command, options.limits), { expiresIn: options.expiresIn });
 }
 
 export interface PresignPutOptions {
@@ -66,6 +144,8 @@ export interface PresignPutOptions {
   contentType?: string;
   /** Signed x-amz-meta-* headers the uploader must send. */
   metadata?: Record<string, string>;
+  /** Earshot-only: maximum uses and source IP range. */
+  limits?: PresignUrlLimits;
 }
 
 export async function presignPut(client: S3Client, location: S3Location, options: PresignPutOptions): Promise<string> {
@@ -76,7 +156,7 @@ export async function presignPut(client: S3Client, location: S3Location, options
   // Keep metadata as signed headers (as boto3 does) rather than hoisting it into the query.
   const unhoistableHeaders = new Set(Object.keys(options.metadata ?? {}).map((name) => `x-amz-meta-${name.toLowerCase()}`));
   for (const name of unhoistableHeaders) signableHeaders.add(name);
-  return getSignedUrl(client, command, { expiresIn: options.expiresIn, signableHeaders, unhoistableHeaders });
+  return getSignedUrl(client, addUrlLimits(command, options.limits), { expiresIn: options.expiresIn, signableHeaders, unhoistableHeaders });
 }
 
 export interface PresignPostOptions {
@@ -111,11 +191,11 @@ export async function presignPost(client: S3Client, location: S3Location, option
 export async function presignUploadPart(
   client: S3Client,
   location: S3Location,
-  options: { expiresIn: number; uploadId: string; partNumber: number },
+  options: { expiresIn: number; uploadId: string; partNumber: number; limits?: PresignUrlLimits },
 ): Promise<string> {
   checkExpiry(options.expiresIn);
   const command = new UploadPartCommand({ Bucket: location.bucket, Key: location.key, UploadId: options.uploadId, PartNumber: options.partNumber });
-  return getSignedUrl(client, command, { expiresIn: options.expiresIn });
+  return getSignedUrl(client, addUrlLimits(command, options.limits), { expiresIn: options.expiresIn });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import type { Clock } from "../shared/clock.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
+import type { RequestAccess } from "./access.ts";
 import type { PreparedBody } from "./request-body.ts";
 import type { ResolvedRequest } from "./resolve-operation.ts";
 import type { VerifiedRequest } from "./sigv4/index.ts";
@@ -34,6 +35,8 @@ export interface S3Context {
   lookupSecret(accessKeyId: string): string | undefined;
   /** The request body with its declared integrity checks attached (sha256, MD5, checksums, aws-chunked). */
   body(): PreparedBody;
+  /** Who signed and what they may do; handlers that learn the resource late (POST, DeleteObjects keys, STS) check here. */
+  access: RequestAccess;
 }
 
 export type S3Handler = (context: S3Context) => Promise<S3Response> | S3Response;

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { ObjectInfo, StoredHeaders } from "../storage/types.ts";
 import { S3Error } from "./s3-errors.ts";
 import { storedContentEncoding } from "./sigv4/index.ts";
+import { encryptionResponseHeaders } from "./sse-headers.ts";
 
 /** Request headers stored with an object, and the response header each one comes back as. */
 const STORED_HEADERS: readonly [keyof StoredHeaders, string][] = [
@@ -81,6 +82,7 @@ export function objectResponseHeaders(info: ObjectInfo, query?: URLSearchParams,
   }
   for (const [key, value] of Object.entries(info.userMetadata)) headers[USER_META_PREFIX + key] = value;
   if (info.tags?.length) headers["x-amz-tagging-count"] = info.tags.length;
+  Object.assign(headers, encryptionResponseHeaders(info.encryption));
   if (checksumMode && info.checksum) {
     headers[`x-amz-checksum-${info.checksum.algorithm.toLowerCase()}`] = info.checksum.value;
   }

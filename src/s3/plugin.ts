@@ -10,6 +10,10 @@ import { prepareBody } from "./request-body.ts";
 import { resolveOperation, type ResolvedRequest } from "./resolve-operation.ts";
 import { hostId, renderS3Error } from "./s3-errors.ts";
 import { FORM_AUTH_PENDING, verifyRequest } from "./sigv4/index.ts";
+import type { AuditSink } from "../audit/audit-log.ts";
+import type { AccessControl } from "../iam/access-control.ts";
+import { RequestAccess, actionOf, bucketArn, objectArn, plannedChecks } from "./access.ts";
+import { enforcePresignedUrlLimits, type UrlUseCounter } from "./presigned-url-limits.ts";
 
 export interface S3PluginOptions {
   store: ObjectStore;
@@ -18,6 +22,12 @@ export interface S3PluginOptions {
   clock: Clock;
   domains: readonly string[];
   logger: Logger;
+  /** Users, keys, sessions and policies: who signed and whether they may (src/iam). */
+  access: AccessControl;
+  /** One line per request (allowed or denied, and why). */
+  audit: AuditSink;
+  /** Use counts for presigned URLs with X-Earshot-Max-Uses (absent: such URLs are refused). */
+  urlUses?: UrlUseCounter;
 }
 
 const METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"] as const;
@@ -42,6 +52,13 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: S3P
   const raw = request.raw;
   const rawUrl = raw.url ?? "/";
   let resolved: ResolvedRequest | undefined;
+  const access = new RequestAccess(options.access, options.store, {
+    requestId,
+    sourceIp: raw.socket.remoteAddress,
+    secureTransport: "encrypted" in raw.socket && raw.socket.encrypted === true,
+    headers: raw.headers,
+    now: () => options.clock.now(),
+  });
   // Every answer to a request with Origin (errors too) carries the bucket's matching CORS headers.
   const withCors = (response: S3Response): S3Response =>
     resolved?.operation === "CorsPreflight"
@@ -57,15 +74,24 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: S3P
       await send(reply, requestId, answerPreflight(options.store, resolved, raw.headers), false);
       return;
     }
+    const { bucket, key } = resolved;
+    access.describe(actionOf(resolved.operation), bucket === undefined ? undefined : key === undefined ? bucketArn(bucket) : objectArn(bucket, key));
     // A browser POST carries its credentials in the form; its handler verifies the policy signature.
+    // STS requests are signed for service "sts" over their form body; the AssumeRole handler verifies them.
     const auth =
-      resolved.operation === "PostObject"
+      resolved.operation === "PostObject" || resolved.operation === "AssumeRole"
         ? FORM_AUTH_PENDING
         : verifyRequest(
             // headersDistinct keeps repeated headers apart; SigV4 joins them with "," (Node uses ", ").
             { method: raw.method ?? "GET", rawUrl, headers: raw.headersDistinct },
             { lookupSecret: options.lookupSecret, clock: options.clock },
           );
+    if (auth !== FORM_AUTH_PENDING) {
+      access.authenticate(auth);
+      access.require(plannedChecks(resolved, raw.headers));
+    }
+    // Earshot's presigned-URL extension (max uses, source IP), only once the signature is known good.
+    if (auth !== FORM_AUTH_PENDING) enforcePresignedUrlLimits({ query: resolved.query, auth, remoteAddress: raw.socket.remoteAddress }, options.urlUses);
     let prepared: ReturnType<typeof prepareBody> | undefined;
     const context: S3Context = {
       request: { method: raw.method ?? "GET", rawUrl, headers: raw.headers, body: raw, remoteAddress: raw.socket.remoteAddress },
@@ -75,13 +101,17 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: S3P
       clock: options.clock,
       requestId,
       lookupSecret: options.lookupSecret,
+      access,
       body: () => (prepared ??= prepareBody(raw, auth, resolved?.query ?? new URLSearchParams())),
     };
     const response = await HANDLERS[resolved.operation](context);
     options.logger.debug({ requestId, operation: resolved.operation, status: response.status }, "s3 request");
+    access.record(options.audit, { status: response.status, operation: resolved.operation });
     await send(reply, requestId, withCors(response), raw.method === "HEAD");
   } catch (error) {
     const rendered = renderS3Error(error, requestId, resourceOf(resolved, rawUrl));
+    // Preflights are unauthenticated and not audited; everything else is, refusals included.
+    if (resolved?.operation !== "CorsPreflight") access.record(options.audit, { status: rendered.status, error, operation: resolved?.operation });
     const log = rendered.status >= 500 ? options.logger.error.bind(options.logger) : options.logger.info.bind(options.logger);
     log(
       { requestId, operation: resolved?.operation, code: rendered.code, url: redactUrl(rawUrl), err: rendered.status >= 500 ? error : undefined },

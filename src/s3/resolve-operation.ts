@@ -28,6 +28,14 @@ export type S3Operation =
   | "DeleteBucketCors"
   | "GetBucketNotificationConfiguration"
   | "PutBucketNotificationConfiguration"
+  | "GetBucketPolicy"
+  | "PutBucketPolicy"
+  | "DeleteBucketPolicy"
+  /** STS on the store endpoint (MinIO's way): POST / with a form body, signed for service "sts". */
+  | "AssumeRole"
+  | "GetBucketEncryption"
+  | "PutBucketEncryption"
+  | "DeleteBucketEncryption"
   | "PostObject"
   | "GetObjectTagging"
   | "PutObjectTagging"
@@ -47,8 +55,8 @@ export interface ResolvedRequest {
  * gets 501 NotImplemented instead of being mistaken for a plain object or bucket call.
  */
 const UNIMPLEMENTED_SUBRESOURCES = [
-  "accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
-  "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+  "accelerate", "acl", "analytics", "cors", "intelligent-tiering", "inventory", "legal-hold",
+  "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls",
   "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
   "tagging", "torrent", "versioning", "versions", "website", "attributes",
 ];
@@ -99,6 +107,7 @@ function pickOperation(
   const unimplemented = UNIMPLEMENTED_SUBRESOURCES.find((name) => query.has(name));
   if (!bucket) {
     if (method === "GET") return "ListBuckets";
+    if (method === "POST") return "AssumeRole";
     throw methodNotAllowed(method, "SERVICE");
   }
   // Browser preflight (unauthenticated, query ignored: it may be a presigned URL's).
@@ -114,6 +123,18 @@ function pickOperation(
     if (query.has("notification")) {
       if (method === "GET") return "GetBucketNotificationConfiguration";
       if (method === "PUT") return "PutBucketNotificationConfiguration";
+      throw methodNotAllowed(method, "BUCKET");
+    }
+    if (query.has("policy")) {
+      if (method === "GET") return "GetBucketPolicy";
+      if (method === "PUT") return "PutBucketPolicy";
+      if (method === "DELETE") return "DeleteBucketPolicy";
+      throw methodNotAllowed(method, "BUCKET");
+    }
+    if (query.has("encryption")) {
+      if (method === "GET") return "GetBucketEncryption";
+      if (method === "PUT") return "PutBucketEncryption";
+      if (method === "DELETE") return "DeleteBucketEncryption";
       throw methodNotAllowed(method, "BUCKET");
     }
     if (method === "POST" && query.has("delete")) return "DeleteObjects";
@@ -135,6 +156,10 @@ function pickOperation(
         throw methodNotAllowed(method, "BUCKET");
     }
   }
+  // Policies are bucket-level only; on an object URL the subresource stays unimplemented.
+  if (query.has("policy")) throw notImplemented("policy");
+  // Default encryption is a bucket setting; on an object URL the subresource stays unimplemented.
+  if (query.has("encryption")) throw notImplemented("encryption");
   if (query.has("tagging")) {
     if (method === "GET") return "GetObjectTagging";
     if (method === "PUT") return "PutObjectTagging";

@@ -12,6 +12,8 @@ import { LISTEN_JOB, ListenJobs } from "../jobs/listen-job.ts";
 import { MEDIA_JOB, MediaJobs } from "../jobs/media-job.ts";
 import { SqliteJobQueue } from "../jobs/sqlite-job-queue.ts";
 import { SafeHttpClient } from "../net/index.ts";
+import { openKeyService } from "../keys/open-key-service.ts";
+import { SealedFiles } from "../keys/sealed-files.ts";
 import { PipelineRules } from "../pipelines/pipeline-rules.ts";
 import { createS3Client } from "../presign/presign.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
@@ -19,12 +21,15 @@ import { ConfigError } from "../shared/config/load.ts";
 import type { EarshotConfig } from "../shared/config/schema.ts";
 import type { Logger } from "../shared/logger.ts";
 import { openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
+import { httpsOptions, loadServerTls, selfSignedPaths, tlsEnabled } from "./tls.ts";
 import { createMediaReader } from "../sources/media-reader.ts";
 import { createSpeechService, type SpeechService } from "../speech/index.ts";
 
 export interface RunningApi {
   endpoint: string;
   port: number;
+  /** With TLS on: the certificate file (the CA clients need for a self-signed one). */
+  tlsCertFile?: string;
   keys: ApiKeyStore;
   queue: JobQueue;
   pipelines: PipelineRules;
@@ -36,6 +41,8 @@ export interface StoreTarget {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** PEM CA to trust for an https store (and https URLs the API fetches or calls back). */
+  ca?: string | Buffer;
 }
 
 export interface StartApiOptions {
@@ -56,6 +63,7 @@ export function openApiDatabase(config: EarshotConfig): SqliteDatabase {
 /** Composition root of the speech API: config -> keys, speech, media sources -> Fastify. */
 export async function startApiServer(config: EarshotConfig, options: StartApiOptions): Promise<RunningApi> {
   const clock = options.clock ?? systemClock;
+  const tls = loadServerTls(config.api.tls, config.api.dataDir, "api.tls");
   const db = openApiDatabase(config);
   const keys = new ApiKeyStore(db, clock);
   const speech = options.speech ?? createSpeechService();
@@ -65,11 +73,17 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
     // The configured store is a trusted destination even on loopback or a private network.
     allow: [...config.api.allow, ...(store ? [new URL(store.endpoint).host] : [])],
     maxResponseBytes: config.api.maxUploadBytes,
+    ca: store?.ca,
   });
   const media = createMediaReader({ http, s3 });
 
+  // Encryption at rest for spooled uploads and transcripts awaiting delivery: the API's own
+  // key database (<api dataDir>/kms.db) under the same master key mechanism as the store.
+  const apiKeys = config.store.encryption.enabled ? openKeyService(resolve(config.api.dataDir), config.store.encryption) : undefined;
+  apiKeys?.ensureKey(API_DATA_KEY);
+  const sealedFiles = new SealedFiles(apiKeys, API_DATA_KEY);
   // Callback mode: durable jobs, delivered through the outbox (same database file).
-  const outbox = new Outbox(db, { clock });
+  const outbox = new Outbox(db, { clock, bodyCipher: sealedFiles });
   const delivery = new DeliveryWorker(outbox, { http, clock, logger: options.logger });
   const queue = new SqliteJobQueue(db, { clock, maxDepth: config.api.maxQueue });
   const listenJobs = new ListenJobs({
@@ -78,8 +92,10 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
     speech,
     media,
     spoolDir: join(resolve(config.api.dataDir), "spool"),
+    spoolFiles: sealedFiles,
     // The worker is created just below; submits only happen once the server listens.
     notify: () => worker.notify(),
+    now: () => clock.now(),
   });
   // Dolby.io-style /media/* jobs; s3:// with inline credentials goes to the configured store's endpoint.
   const mediaJobs = new MediaJobs({
@@ -89,7 +105,9 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
     http,
     s3: {
       configured: s3,
-      withCredentials: store ? (auth) => createS3Client({ endpoint: store.endpoint, region: store.region, accessKeyId: auth.key, secretAccessKey: auth.secret }) : undefined,
+      withCredentials: store
+        ? (auth) => createS3Client({ endpoint: store.endpoint, region: store.region, accessKeyId: auth.key, secretAccessKey: auth.secret, ca: store.ca })
+        : undefined,
     },
     clock,
     logger: options.logger,
@@ -111,6 +129,7 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
       pipelines.put(rule);
     } catch (error) {
       db.close();
+      apiKeys?.close();
       throw new ConfigError("CONFIG_INVALID", `configuration pipelines[${index}] (${rule.id}): ${(error as Error).message}`, { cause: error });
     }
   }
@@ -121,7 +140,7 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
   delivery.start();
   worker.start();
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, requestTimeout: 0, genReqId: () => randomUUID(), return503OnClosing: true });
+  const app = Fastify({ ...(tls ? { https: httpsOptions(tls) } : {}), logger: false, bodyLimit: 1024 * 1024, requestTimeout: 0, genReqId: () => randomUUID(), return503OnClosing: true });
   await app.register(apiPlugin, {
     keys,
     speech,
@@ -139,8 +158,9 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.api.port;
   return {
-    endpoint: `http://${config.api.host}:${port}`,
+    endpoint: `${tls ? "https" : "http"}://${config.api.host}:${port}`,
     port,
+    tlsCertFile: tls?.certFile,
     keys,
     queue,
     pipelines,
@@ -151,19 +171,42 @@ export async function startApiServer(config: EarshotConfig, options: StartApiOpt
       if (!options.speech) speech.close();
       s3?.destroy();
       db.close();
+      apiKeys?.close();
     },
   };
 }
 
+/** The key that wraps the API's spool files and outbox bodies. */
+const API_DATA_KEY = "earshot/api";
+
 /** Where s3:// URLs are read: api.s3 if configured, else the embedded store and its root keys. */
 function storeTarget(config: EarshotConfig): StoreTarget | undefined {
-  const endpoint = config.api.s3.endpoint ?? `http://${config.store.host}:${config.store.port}`;
+  const storeTls = tlsEnabled(config.store.tls);
+  const endpoint = config.api.s3.endpoint ?? `${storeTls ? "https" : "http"}://${config.store.host}:${config.store.port}`;
   const region = config.api.s3.region ?? config.store.region;
   const accessKeyId = config.api.s3.accessKeyId ?? config.store.accessKeyId;
   const secretAccessKey = config.api.s3.secretAccessKey ?? config.store.secretAccessKey;
-  if (accessKeyId && secretAccessKey) return { endpoint, region, accessKeyId, secretAccessKey };
+  const ca = storeCa(config);
+  const trust = ca === undefined ? {} : { ca };
+  if (accessKeyId && secretAccessKey) return { endpoint, region, accessKeyId, secretAccessKey, ...trust };
   const file = join(resolve(config.store.dataDir), "credentials.json");
   if (!existsSync(file)) return undefined;
   const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
-  return { endpoint, region, ...stored };
+  return { endpoint, region, ...stored, ...trust };
+}
+
+/** api.s3.ca if set; else, for the embedded store with TLS, its own certificate (it is its own CA when self-signed). */
+function storeCa(config: EarshotConfig): Buffer | undefined {
+  let file = config.api.s3.ca;
+  const storeTls = config.store.tls;
+  if (file === undefined && config.api.s3.endpoint === undefined && tlsEnabled(storeTls)) {
+    file = storeTls.selfSigned ? selfSignedPaths(config.store.dataDir).certFile : storeTls.cert;
+    if (file !== undefined && !existsSync(file)) return undefined;
+  }
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (cause) {
+    throw new ConfigError("CONFIG_INVALID", `api.s3.ca: cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
 }

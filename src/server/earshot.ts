@@ -4,6 +4,7 @@ import type { EarshotConfig } from "../shared/config/schema.ts";
 import type { Logger } from "../shared/logger.ts";
 import { PipelineRunner } from "../pipelines/pipeline-runner.ts";
 import { createS3Client } from "../presign/presign.ts";
+import { ensureServiceCredentials } from "./service-user.ts";
 import { startApiServer, type RunningApi } from "./api-server.ts";
 import { startStoreServer, type RunningStore } from "./store-server.ts";
 
@@ -28,10 +29,13 @@ export interface RunningEarshot {
 export async function startEarshot(config: EarshotConfig, logger: Logger): Promise<RunningEarshot> {
   const store = await startStoreServer(config.store, { logger });
   let api: RunningApi;
+  let service: { accessKeyId: string; secretAccessKey: string };
   try {
+    // The API reads and writes as a least-privilege store user, never with the root key.
+    service = ensureServiceCredentials(store.iam);
     api = await startApiServer(config, {
       logger,
-      store: { endpoint: store.endpoint, region: store.region, ...pick(store.credentials) },
+      store: { endpoint: store.endpoint, region: store.region, ...service, ...storeTrust(config, store) },
     });
   } catch (error) {
     await store.close();
@@ -50,7 +54,7 @@ export async function startEarshot(config: EarshotConfig, logger: Logger): Promi
   }
   // Pipeline rules run on the store's durable events and call the API over HTTP, as an
   // outside application would. The subscription's name keeps undelivered events across restarts.
-  const presigner = createS3Client({ endpoint: store.endpoint, region: store.region, ...pick(store.credentials) });
+  const presigner = createS3Client({ endpoint: store.endpoint, region: store.region, ...service, ...storeTrust(config, store) });
   const runner = new PipelineRunner({ rules: api.pipelines, presigner, api: { endpoint: api.endpoint, apiKey: apiToken }, logger });
   const unsubscribe = store.store.events.subscribe({ name: PIPELINE_SUBSCRIPTION, events: ["s3:ObjectCreated:*"] }, runner.handle);
   return {
@@ -67,6 +71,8 @@ export async function startEarshot(config: EarshotConfig, logger: Logger): Promi
   };
 }
 
-function pick(credentials: { accessKeyId: string; secretAccessKey: string }) {
-  return { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
+/** The CA the API trusts for the store: api.s3.ca, else the store's own certificate when it serves TLS. */
+function storeTrust(config: EarshotConfig, store: RunningStore): { ca?: Buffer } {
+  const file = config.api.s3.ca ?? store.tlsCertFile;
+  return file ? { ca: readFileSync(file) } : {};
 }

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import Fastify from "fastify";
 import type { StoreConfig } from "../shared/config/schema.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
@@ -11,6 +11,13 @@ import { DeliveryWorker } from "../delivery/index.ts";
 import { SafeHttpClient, effectivePort } from "../net/index.ts";
 import { ObjectStore } from "../storage/object-store.ts";
 import { resolveRootCredentials, type RootCredentials } from "./root-credentials.ts";
+import { AuditLog, discardAudit, type AuditSink } from "../audit/audit-log.ts";
+import { AccessControl } from "../iam/access-control.ts";
+import { IamStore } from "../iam/iam-store.ts";
+import { UrlUseLedger } from "../storage/url-use-ledger.ts";
+import { httpsOptions, loadServerTls } from "./tls.ts";
+import { openKeyService } from "../keys/open-key-service.ts";
+import { SSE_S3_KEY } from "../storage/encryption.ts";
 
 export interface RunningStore {
   /** Base URL clients use as their endpoint, e.g. http://127.0.0.1:9000 */
@@ -19,6 +26,14 @@ export interface RunningStore {
   credentials: RootCredentials;
   region: string;
   store: ObjectStore;
+  /** Users, access keys and sessions (the store's own database, module "iam"). */
+  iam: IamStore;
+  /** The audit trail (a no-op sink when store.audit.enabled is false), for other services to record into. */
+  audit: AuditSink;
+  /** Where audit lines go, when enabled. */
+  auditPath?: string;
+  /** With TLS on: the certificate file (the CA clients need for a self-signed one). */
+  tlsCertFile?: string;
   close(): Promise<void>;
 }
 
@@ -32,8 +47,13 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const credentials = resolveRootCredentials(dataDir, config);
+  const tls = loadServerTls(config.tls, dataDir, "store.tls");
+  // Key-service uses go to the audit trail, which is opened further down.
+  let keyAudit: AuditSink = discardAudit;
+  const keys = config.encryption.enabled ? openKeyService(dataDir, config.encryption, { record: (event) => keyAudit.record(event) }) : undefined;
   const store = await ObjectStore.open({
     dataDir,
+    keys,
     region: config.region,
     maxObjectSize: config.maxObjectSize,
     events: {
@@ -55,7 +75,19 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
     logger: options.logger,
   });
 
+  const urlUses = UrlUseLedger.open(dataDir, options.clock ?? systemClock);
+  // A second connection to store.db (WAL): the CLI changes the same rows from its own process.
+  const iam = IamStore.open(dataDir);
+  const access = new AccessControl(credentials, iam);
+  const auditPath = config.audit.enabled ? resolve(config.audit.path ?? join(dataDir, "audit.log")) : undefined;
+  const auditLog = auditPath === undefined ? undefined : AuditLog.open({ path: auditPath, fsync: config.audit.fsync });
+  const audit: AuditSink = auditLog ?? discardAudit;
+  keyAudit = audit;
+  // The default (SSE-S3) key exists from the first start, so `earshot kms list` shows it and can rotate it.
+  keys?.ensureKey(SSE_S3_KEY);
+
   const app = Fastify({
+    ...(tls ? { https: httpsOptions(tls) } : {}),
     logger: false,
     // Uploads of gigabytes take as long as they take; S3 has no request deadline.
     requestTimeout: 0,
@@ -74,7 +106,10 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
     clock: options.clock ?? systemClock,
     domains: config.domains,
     logger: options.logger,
-    lookupSecret: (accessKeyId) => (accessKeyId === credentials.accessKeyId ? credentials.secretAccessKey : undefined),
+    urlUses,
+    lookupSecret: (accessKeyId) => access.lookupSecret(accessKeyId),
+    access,
+    audit,
   });
   await app.listen({ host: config.host, port: config.port });
   // Resumes events recorded before a restart (and attempts a crash interrupted).
@@ -84,16 +119,24 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {
-    endpoint: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
+    endpoint: `${tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     port,
     credentials,
     region: config.region,
     store,
+    iam,
+    audit,
+    ...(auditPath === undefined ? {} : { auditPath }),
+    tlsCertFile: tls?.certFile,
     close: async () => {
       await app.close();
       await eventDelivery.stop();
       await store.events.stop();
       store.close();
+      keys?.close();
+      urlUses.close();
+      iam.close();
+      auditLog?.close();
     },
   };
 }

@@ -68,8 +68,16 @@ async function openS3(s3: S3Client | undefined, url: string, signal: AbortSignal
     const name = (error as { name?: string }).name ?? "Error";
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const retryable = status === undefined || status >= 500;
-    throw new MediaSourceError(`could not read ${url}: ${name}${status ? ` (${status})` : ""}`, retryable, error);
+    // Without an HTTP answer (connection or TLS failure) the error's own message is the reason.
+    const reason = status ? `${name} (${status})` : connectionFailure(error);
+    throw new MediaSourceError(`could not read ${url}: ${reason}`, retryable, error);
   }
+}
+
+/** "self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)": why no answer came back. */
+function connectionFailure(error: unknown): string {
+  const { message, code } = error as { message?: string; code?: string };
+  return `${message || "connection failed"}${code && !message?.includes(code) ? ` (${code})` : ""}`;
 }
 
 /** "AccessDenied: Request has expired" from an S3 XML error body, if it is one. */

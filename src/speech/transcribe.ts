@@ -37,6 +37,8 @@ export interface TranscribeContext {
   requestId?: string;
   /** Warnings already raised (e.g. by parseTranscribeOptions); reported in metadata.warnings. */
   warnings?: readonly DeepgramWarning[];
+  /** The audio's duration as soon as its container declares it, before transcription ends. */
+  onDuration?: (seconds: number) => void;
 }
 
 export interface SpeechService {
@@ -81,6 +83,7 @@ export function createSpeechService(config: SpeechServiceConfig = {}): SpeechSer
           ...(options.rawFormat ? { rawFormat: options.rawFormat } : {}),
           ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
           ...(config.tmpDir ? { tmpDir: config.tmpDir } : {}),
+          ...(context.onDuration ? { onDeclaredDuration: context.onDuration } : {}),
         });
         // Decoder and engine start together (the engine's model load overlaps the decoder's
         // start-up). Bad input fails in the decoder; its precise error reaches us through

@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from "node:
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { newSealedFile, sealChunks, SealedFileReader, sealedCorrupt, type DataKeySource } from "../keys/sealed-format.ts";
 import { discardPartialFile } from "../shared/files.ts";
 import { newOpaqueId } from "../shared/ids.ts";
 import { StorageError } from "./errors.ts";
@@ -25,12 +26,26 @@ export interface BlobWriteOptions {
   checks?: readonly BodyCheck[];
   /** false: skip the MD5 (md5Hex is then ""), for writes whose ETag comes from elsewhere (multipart completion). */
   md5?: boolean;
+  /** Encrypt at rest (src/keys/sealed-format.ts) with a new data key under this key-service key. */
+  seal?: { keys: DataKeySource; keyName: string };
 }
 
 export interface WrittenBlob {
   blobId: string;
+  /** Plaintext bytes. */
   size: number;
   md5Hex: string;
+  /** The key-service key and version that sealed it; absent for a plaintext blob. */
+  sealed?: { keyName: string; keyVersion: number };
+}
+
+/** A blob opened for reading: plaintext bytes, verified when the blob is sealed. */
+export interface BlobReader {
+  /** Plaintext size. */
+  readonly size: number;
+  /** Bytes start..end (inclusive). A sealed blob that fails authentication throws, never yields wrong bytes. */
+  range(start: number, end: number): AsyncGenerator<Buffer>;
+  close(): Promise<void>;
 }
 
 /**
@@ -63,27 +78,30 @@ export class FilesystemBlobStore {
     const tmpPath = join(this.tmpDir, blobId);
     const md5 = options.md5 === false ? undefined : createHash("md5");
     const checks = options.checks ?? [];
+    const sealing = options.seal ? newSealedFile(options.seal.keys, options.seal.keyName) : undefined;
     let size = 0;
     // flush: fsync before close, so the rename below publishes durable bytes.
     const file = createWriteStream(tmpPath, { flags: "wx", mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
+    // Checks, size and MD5 see the plaintext; only the sealed form reaches the disk.
+    async function* measure(source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (size > options.maxSize) {
+          throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", {
+            details: { MaxSizeAllowed: options.maxSize },
+          });
+        }
+        md5?.update(chunk);
+        for (const check of checks) check.update(chunk);
+        yield chunk;
+      }
+    }
     try {
-      await pipeline(
-        body,
-        async function* measure(source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            size += chunk.length;
-            if (size > options.maxSize) {
-              throw new StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", {
-                details: { MaxSizeAllowed: options.maxSize },
-              });
-            }
-            md5?.update(chunk);
-            for (const check of checks) check.update(chunk);
-            yield chunk;
-          }
-        },
-        file,
-      );
+      if (sealing) {
+        await pipeline(body, measure, (source: AsyncIterable<Buffer>) => sealChunks(source, sealing), file);
+      } else {
+        await pipeline(body, measure, file);
+      }
       if (options.expectedSize !== undefined && size < options.expectedSize) {
         throw new StorageError(
           "IncompleteBody",
@@ -92,9 +110,33 @@ export class FilesystemBlobStore {
       }
       for (const check of checks) await check.verify();
       await rename(tmpPath, await this.pathFor(blobId, true));
-      return { blobId, size, md5Hex: md5?.digest("hex") ?? "" };
+      const sealed = sealing ? { keyName: sealing.keyName, keyVersion: sealing.keyVersion } : undefined;
+      return { blobId, size, md5Hex: md5?.digest("hex") ?? "", sealed };
     } catch (error) {
       await discardPartialFile(file, tmpPath);
+      throw error;
+    } finally {
+      sealing?.key.fill(0);
+    }
+  }
+
+  /**
+   * Open a blob for reading its plaintext: `keys` for a sealed blob (its data key is unwrapped
+   * now, so a disabled or missing key fails here), none for a plaintext one. A blob whose
+   * length does not match `expectedSize` (truncated, or not ours) is refused before any read.
+   */
+  async openReader(blobId: string, keys: DataKeySource | undefined, expectedSize: number): Promise<BlobReader> {
+    const file = await this.open(blobId);
+    try {
+      const reader = keys ? await SealedFileReader.open(file, keys, expectedSize) : await plainReader(file);
+      if (reader.size !== expectedSize) throw sealedCorrupt(`blob ${blobId} holds ${reader.size} bytes, its metadata says ${expectedSize}`);
+      return {
+        size: reader.size,
+        range: (start, end) => reader.range(start, end),
+        close: () => file.close(),
+      };
+    } catch (error) {
+      await file.close().catch(() => undefined);
       throw error;
     }
   }
@@ -145,6 +187,24 @@ export class FilesystemBlobStore {
     }
     return join(dir, blobId);
   }
+}
+
+/** A plaintext blob (written with encryption off): read as it is. */
+async function plainReader(file: FileHandle): Promise<{ size: number; range(start: number, end: number): AsyncGenerator<Buffer> }> {
+  const { size } = await file.stat();
+  return {
+    size,
+    async *range(start: number, end: number) {
+      if (end < start) return;
+      const stream = file.createReadStream({ start, end, highWaterMark: 1024 * 1024, autoClose: false });
+      let read = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        yield chunk;
+      }
+      if (read !== end - start + 1) throw sealedCorrupt("a stored blob is shorter than its metadata says");
+    },
+  };
 }
 
 function assertBlobId(blobId: string): void {

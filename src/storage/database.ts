@@ -85,6 +85,12 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX event_subscriber_queue_by_subscriber ON event_subscriber_queue (subscriber, seq);
   `,
+  // Encryption at rest: an upload's encryption (JSON ObjectEncryption, applied to its parts and
+  // its object) and whether each part blob is sealed (0 only when encryption was off).
+  `
+  ALTER TABLE multipart_uploads ADD COLUMN encryption TEXT;
+  ALTER TABLE multipart_parts ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Open (creating if needed) the store's metadata database and bring its schema up to date. */

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import type { BodyCheck, FilesystemBlobStore } from "./blob-store.ts";
+import type { DataKeySource } from "../keys/sealed-format.ts";
+import type { BlobReader, BodyCheck, FilesystemBlobStore } from "./blob-store.ts";
 import type { StoreDatabase } from "./database.ts";
+import { parseObjectEncryption, type EncryptionRequest, type ObjectEncryption } from "./encryption.ts";
 import { StorageError } from "./errors.ts";
 import type { EventOrigin } from "./events/event-types.ts";
 import { successor } from "./listing.ts";
@@ -42,6 +43,8 @@ export interface MultipartUpload {
   /** x-amz-tagging as sent at creation; applied to the object at completion. */
   tagging?: string;
   checksum?: UploadChecksum;
+  /** Resolved at creation; every part and the final object are sealed under this key. */
+  encryption?: ObjectEncryption;
 }
 
 export interface UploadedPart {
@@ -58,6 +61,8 @@ export interface CreateUploadInput {
   userMetadata: Record<string, string>;
   tagging?: string;
   checksum?: UploadChecksum;
+  /** x-amz-server-side-encryption* of CreateMultipartUpload; absent takes the bucket default. */
+  encryption?: EncryptionRequest;
 }
 
 export interface UploadPartInput {
@@ -118,7 +123,11 @@ export interface MultipartHost {
   headBucket(bucket: string): void;
   /** KeyTooLongError for a key S3 would refuse. */
   validateKey(key: string): void;
-  openObject(bucket: string, key: string): Promise<{ info: ObjectInfo; file: FileHandle }>;
+  openObject(bucket: string, key: string): Promise<{ info: ObjectInfo; blob: BlobReader }>;
+  /** The encryption a new object in `bucket` gets (undefined when encryption is off). */
+  resolveEncryption(bucket: string, requested: EncryptionRequest | undefined): ObjectEncryption | undefined;
+  /** Unwraps sealed part blobs' data keys; absent when encryption is off. */
+  keys?: DataKeySource;
   headObject(bucket: string, key: string): ObjectInfo;
   /**
    * Make the object visible, running `inTransaction` inside the same transaction (it may
@@ -139,6 +148,7 @@ interface UploadRow {
   checksum_algorithm: string | null;
   checksum_type: string | null;
   completed_etag: string | null;
+  encryption: string | null;
 }
 
 interface PartRow {
@@ -148,6 +158,7 @@ interface PartRow {
   etag: string;
   last_modified: number;
   checksum: string | null;
+  sealed: number;
 }
 
 /** Blob ids of every stored part: they are referenced, not debris, for the start-up sweep. */
@@ -179,6 +190,7 @@ export class MultipartUploads {
     this.host.validateKey(key);
     this.host.headBucket(bucket);
     if (input.tagging !== undefined) parseTaggingHeader(input.tagging);
+    const encryption = this.host.resolveEncryption(bucket, input.encryption);
     const initiated = Date.now();
     // Creation time first: ids sort in initiation order, which is S3's order within a key.
     const uploadId = initiated.toString(16).padStart(12, "0") + randomBytes(10).toString("hex");
@@ -192,8 +204,9 @@ export class MultipartUploads {
       tagging: input.tagging ?? null,
       checksum_algorithm: input.checksum?.algorithm ?? null,
       checksum_type: input.checksum?.type ?? null,
+      encryption: encryption ? JSON.stringify(encryption) : null,
     });
-    return { uploadId, bucket, key, initiated: new Date(initiated), ...input };
+    return { uploadId, bucket, key, initiated: new Date(initiated), ...input, encryption };
   }
 
   /** The open upload with this id at this bucket and key, or NoSuchUpload. */
@@ -203,7 +216,7 @@ export class MultipartUploads {
 
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, input: UploadPartInput): Promise<UploadedPart> {
     checkPartNumber(partNumber);
-    this.activeRow(bucket, key, uploadId);
+    const upload = toUpload(this.activeRow(bucket, key, uploadId));
     const maxSize = Math.min(MAX_PART_SIZE, this.host.maxObjectSize);
     // A declared length over the limit is refused before any byte is read.
     if ((input.expectedSize ?? 0) > maxSize) throw entityTooLarge(maxSize);
@@ -211,6 +224,7 @@ export class MultipartUploads {
       maxSize,
       expectedSize: input.expectedSize,
       checks: input.checks,
+      seal: this.sealWith(upload),
     });
     return this.commitPart(bucket, key, uploadId, partNumber, { ...written, checksum: input.checksum?.() });
   }
@@ -222,8 +236,8 @@ export class MultipartUploads {
     options: { range?: { start: number; end: number }; checks?: readonly BodyCheck[]; checksum?: () => StoredChecksum | undefined },
   ): Promise<UploadedPart> {
     checkPartNumber(target.partNumber);
-    this.activeRow(target.bucket, target.key, target.uploadId);
-    const { info, file } = await this.host.openObject(source.bucket, source.key);
+    const upload = toUpload(this.activeRow(target.bucket, target.key, target.uploadId));
+    const { info, blob } = await this.host.openObject(source.bucket, source.key);
     let written;
     try {
       const start = options.range?.start ?? 0;
@@ -235,10 +249,10 @@ export class MultipartUploads {
       }
       const length = end - start + 1;
       if (length > MAX_PART_SIZE) throw entityTooLarge(MAX_PART_SIZE);
-      const body = length > 0 ? file.createReadStream({ start, end, highWaterMark: 1024 * 1024, autoClose: false }) : emptyBody();
-      written = await this.blobs.write(body, { maxSize: MAX_PART_SIZE, expectedSize: length, checks: options.checks });
+      const body = length > 0 ? blob.range(start, end) : emptyBody();
+      written = await this.blobs.write(body, { maxSize: MAX_PART_SIZE, expectedSize: length, checks: options.checks, seal: this.sealWith(upload) });
     } finally {
-      await file.close().catch(() => undefined);
+      await blob.close().catch(() => undefined);
     }
     return this.commitPart(target.bucket, target.key, target.uploadId, target.partNumber, { ...written, checksum: options.checksum?.() });
   }
@@ -249,7 +263,7 @@ export class MultipartUploads {
     key: string,
     uploadId: string,
     partNumber: number,
-    written: { blobId: string; size: number; md5Hex: string; checksum?: StoredChecksum },
+    written: { blobId: string; size: number; md5Hex: string; checksum?: StoredChecksum; sealed?: unknown },
   ): Promise<UploadedPart> {
     const part: UploadedPart = { partNumber, size: written.size, etag: written.md5Hex, lastModified: new Date(), checksum: written.checksum };
     let replaced: string | undefined;
@@ -266,6 +280,7 @@ export class MultipartUploads {
           etag: part.etag,
           last_modified: part.lastModified.getTime(),
           checksum: part.checksum ? JSON.stringify(part.checksum) : null,
+          sealed: written.sealed ? 1 : 0,
         });
         return previous?.blob_id;
       })();
@@ -341,6 +356,7 @@ export class MultipartUploads {
         expectedSize: totalSize,
         checks: finalChecksum?.check ? [finalChecksum.check] : [],
         md5: false,
+        seal: this.sealWith(upload),
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -360,6 +376,7 @@ export class MultipartUploads {
       checksum: finalChecksum ? await finalChecksum.value() : undefined,
       blobId: written.blobId,
       tags: upload.tagging !== undefined ? parseTaggingHeader(upload.tagging) : undefined,
+      encryption: upload.encryption,
     };
     let partBlobs: string[] = [];
     await this.host.commit(info, () => {
@@ -379,23 +396,25 @@ export class MultipartUploads {
     return info;
   }
 
-  /** The parts' bytes back to back, exactly `size` bytes each, one part file open at a time. */
+  /**
+   * The parts' plaintext back to back, exactly `size` bytes each (verified, for sealed parts),
+   * one part file open at a time.
+   */
   private async *concatenate(parts: readonly PartRow[]): AsyncGenerator<Buffer> {
     for (const part of parts) {
       if (part.size === 0) continue;
-      const file = await this.blobs.open(part.blob_id);
+      if (part.sealed && !this.host.keys) throw new StorageError("InternalError", "an encrypted part cannot be read with encryption turned off");
+      const blob = await this.blobs.openReader(part.blob_id, part.sealed ? this.host.keys : undefined, part.size);
       try {
-        let read = 0;
-        const stream = file.createReadStream({ start: 0, end: part.size - 1, highWaterMark: 1024 * 1024, autoClose: false });
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          read += chunk.length;
-          yield chunk;
-        }
-        if (read !== part.size) throw new StorageError("InternalError", "a stored part is shorter than its metadata says");
+        yield* blob.range(0, part.size - 1);
       } finally {
-        await file.close();
+        await blob.close();
       }
     }
+  }
+
+  private sealWith(upload: MultipartUpload): { keys: DataKeySource; keyName: string } | undefined {
+    return upload.encryption && this.host.keys ? { keys: this.host.keys, keyName: upload.encryption.keyName } : undefined;
   }
 
   /** The object a previous Complete of exactly these parts produced, if it is still there. */
@@ -604,6 +623,7 @@ function toUpload(row: UploadRow): MultipartUpload {
     userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
     tagging: row.tagging ?? undefined,
     checksum: row.checksum_algorithm ? { algorithm: row.checksum_algorithm, type: row.checksum_type === "FULL_OBJECT" ? "FULL_OBJECT" : "COMPOSITE" } : undefined,
+    encryption: parseObjectEncryption(row.encryption),
   };
 }
 
@@ -619,11 +639,11 @@ function toPart(row: PartRow): UploadedPart {
 
 function prepare(db: StoreDatabase) {
   const uploadColumns =
-    "upload_id, bucket, key, initiated, headers, user_metadata, tagging, checksum_algorithm, checksum_type, completed_etag";
+    "upload_id, bucket, key, initiated, headers, user_metadata, tagging, checksum_algorithm, checksum_type, completed_etag, encryption";
   return {
     insertUpload: db.prepare(
-      `INSERT INTO multipart_uploads (upload_id, bucket, key, initiated, headers, user_metadata, tagging, checksum_algorithm, checksum_type)
-       VALUES (@upload_id, @bucket, @key, @initiated, @headers, @user_metadata, @tagging, @checksum_algorithm, @checksum_type)`,
+      `INSERT INTO multipart_uploads (upload_id, bucket, key, initiated, headers, user_metadata, tagging, checksum_algorithm, checksum_type, encryption)
+       VALUES (@upload_id, @bucket, @key, @initiated, @headers, @user_metadata, @tagging, @checksum_algorithm, @checksum_type, @encryption)`,
     ),
     getUpload: db.prepare(`SELECT ${uploadColumns} FROM multipart_uploads WHERE upload_id = ?`),
     markCompleted: db.prepare("UPDATE multipart_uploads SET completed_etag = ?, completed_at = ? WHERE upload_id = ?"),
@@ -636,13 +656,13 @@ function prepare(db: StoreDatabase) {
     ),
     getPartBlob: db.prepare("SELECT blob_id FROM multipart_parts WHERE upload_id = ? AND part_number = ?"),
     upsertPart: db.prepare(
-      `INSERT INTO multipart_parts (upload_id, part_number, blob_id, size, etag, last_modified, checksum)
-       VALUES (@upload_id, @part_number, @blob_id, @size, @etag, @last_modified, @checksum)
+      `INSERT INTO multipart_parts (upload_id, part_number, blob_id, size, etag, last_modified, checksum, sealed)
+       VALUES (@upload_id, @part_number, @blob_id, @size, @etag, @last_modified, @checksum, @sealed)
        ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size,
-         etag = excluded.etag, last_modified = excluded.last_modified, checksum = excluded.checksum`,
+         etag = excluded.etag, last_modified = excluded.last_modified, checksum = excluded.checksum, sealed = excluded.sealed`,
     ),
     listParts: db.prepare(
-      "SELECT part_number, blob_id, size, etag, last_modified, checksum FROM multipart_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?",
+      "SELECT part_number, blob_id, size, etag, last_modified, checksum, sealed FROM multipart_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?",
     ),
     partBlobs: db.prepare("SELECT blob_id FROM multipart_parts WHERE upload_id = ?").pluck(),
     deleteParts: db.prepare("DELETE FROM multipart_parts WHERE upload_id = ?"),

@@ -1,9 +1,21 @@
 import { mkdirSync } from "node:fs";
-import { link, type FileHandle } from "node:fs/promises";
+import { link } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { newOpaqueId } from "../shared/ids.ts";
-import { FilesystemBlobStore, type BodyCheck } from "./blob-store.ts";
+import type { KeyService } from "../keys/key-service.ts";
+import { FilesystemBlobStore, type BlobReader, type BodyCheck } from "./blob-store.ts";
+import {
+  AWS_MANAGED_KEY,
+  ENCRYPTION_SETTING,
+  SSE_S3_KEY,
+  keyNameFor,
+  parseObjectEncryption,
+  readBucketEncryption,
+  type BucketEncryption,
+  type EncryptionRequest,
+  type ObjectEncryption,
+} from "./encryption.ts";
 import { validateBucketName } from "./bucket-names.ts";
 import { openStoreDatabase, type StoreDatabase } from "./database.ts";
 import { StorageError, noSuchBucket, noSuchKey } from "./errors.ts";
@@ -26,10 +38,15 @@ export interface ObjectStoreOptions {
   maxObjectSize: number;
   /** Bucket event notifications: webhook targets, handler retry, clock. */
   events?: ObjectEventsOptions;
+  /**
+   * The key service that wraps every blob's data key (encryption at rest). Absent only when
+   * `store.encryption.enabled` is false, a benchmark baseline: blobs are then plaintext.
+   */
+  keys?: KeyService;
 }
 
 /** Sections of buckets.settings (one JSON object per bucket). */
-export type BucketSettingName = "cors" | "notification";
+export type BucketSettingName = "cors" | "notification" | "encryption" | "policy";
 
 export interface PutObjectInput {
   body: Readable | AsyncIterable<Buffer>;
@@ -47,6 +64,8 @@ export interface PutObjectInput {
   eventName?: "Put" | "Post";
   /** The request that caused the write, for its event record. */
   origin?: EventOrigin;
+  /** x-amz-server-side-encryption*; absent takes the bucket default, then AES256. */
+  encryption?: EncryptionRequest;
 }
 
 export type { CreatedEventName, EventOrigin };
@@ -58,6 +77,8 @@ export interface CopyObjectInput {
   tags?: readonly ObjectTag[];
   /** The request that caused the copy, for its event record. */
   origin?: EventOrigin;
+  /** The copy's encryption (not the source's, as in S3): absent takes the bucket default, then AES256. */
+  encryption?: EncryptionRequest;
 }
 
 interface ObjectRow {
@@ -70,6 +91,7 @@ interface ObjectRow {
   user_metadata: string;
   checksum: string | null;
   tags: string | null;
+  encryption: string | null;
 }
 
 type ListRow = Pick<ObjectRow, "key" | "size" | "etag" | "last_modified" | "checksum">;
@@ -96,6 +118,8 @@ export class ObjectStore {
       validateKey,
       headObject: (bucket, key) => this.headObject(bucket, key),
       openObject: (bucket, key) => this.openObject(bucket, key),
+      resolveEncryption: (bucket, requested) => this.resolveEncryption(bucket, requested),
+      keys: options.keys,
       commit: (info, inTransaction, origin) => this.commit(info, "CompleteMultipartUpload", origin, inTransaction),
       maxObjectSize: options.maxObjectSize,
     });
@@ -203,10 +227,12 @@ export class ObjectStore {
   async putObject(bucket: string, key: string, input: PutObjectInput): Promise<ObjectInfo> {
     validateKey(key);
     this.headBucket(bucket);
+    const encryption = this.resolveEncryption(bucket, input.encryption);
     const written = await this.blobs.write(input.body, {
       maxSize: this.options.maxObjectSize,
       expectedSize: input.expectedSize,
       checks: input.checks,
+      seal: this.sealWith(encryption),
     });
     const info: ObjectInfo = {
       bucket,
@@ -219,6 +245,7 @@ export class ObjectStore {
       checksum: input.checksum?.(),
       blobId: written.blobId,
       tags: input.tags,
+      encryption,
     };
     await this.commit(info, input.eventName ?? "Put", input.origin);
     return info;
@@ -234,18 +261,60 @@ export class ObjectStore {
   }
 
   /**
-   * Look up an object and open its bytes. An overwrite between the lookup and the open
-   * unlinks the old blob; then the lookup is repeated once so the reader sees the new one.
+   * Look up an object and open its bytes (decrypting: a missing or disabled key fails here).
+   * An overwrite between the lookup and the open unlinks the old blob; then the lookup is
+   * repeated once so the reader sees the new one.
    */
-  async openObject(bucket: string, key: string): Promise<{ info: ObjectInfo; file: FileHandle }> {
+  async openObject(bucket: string, key: string): Promise<{ info: ObjectInfo; blob: BlobReader }> {
     for (let attempt = 0; ; attempt++) {
       const info = this.headObject(bucket, key);
       try {
-        return { info, file: await this.blobs.open(info.blobId) };
+        return { info, blob: await this.blobs.openReader(info.blobId, this.keysFor(info.encryption), info.size) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt > 0) throw error;
       }
     }
+  }
+
+  // ---- encryption ----------------------------------------------------------------------
+
+  /**
+   * The encryption a write gets: what the request asks for, else the bucket's default, else
+   * AES256. The key must exist and be enabled (KMS.NotFoundException / KMS.DisabledException)
+   * before any byte is read. Undefined when encryption is off (benchmark baseline only).
+   */
+  resolveEncryption(bucket: string, requested: EncryptionRequest | undefined): ObjectEncryption | undefined {
+    const keys = this.options.keys;
+    if (!keys) return undefined;
+    const wanted = requested ?? this.getBucketEncryption(bucket) ?? { algorithm: "AES256" };
+    const keyName = keyNameFor(wanted);
+    // Built-in keys are created on first use (as AWS creates its aws/s3 managed key).
+    if (keyName === AWS_MANAGED_KEY || keyName === SSE_S3_KEY) keys.ensureKey(keyName);
+    keys.assertUsable(keyName);
+    return { algorithm: wanted.algorithm, keyName, ...(wanted.bucketKeyEnabled ? { bucketKeyEnabled: true } : {}) };
+  }
+
+  /** PutBucketEncryption: the default for writes that ask for nothing; a named KMS key must exist. */
+  putBucketEncryption(bucket: string, config: BucketEncryption): void {
+    this.headBucket(bucket);
+    if (this.options.keys && config.algorithm === "aws:kms" && config.kmsKeyId !== undefined) {
+      this.options.keys.describeKey(keyNameFor(config));
+    }
+    this.setBucketSetting(bucket, ENCRYPTION_SETTING, config);
+  }
+
+  getBucketEncryption(bucket: string): BucketEncryption | undefined {
+    return readBucketEncryption(this.getBucketSetting(bucket, ENCRYPTION_SETTING));
+  }
+
+  private sealWith(encryption: ObjectEncryption | undefined): { keys: KeyService; keyName: string } | undefined {
+    return encryption && this.options.keys ? { keys: this.options.keys, keyName: encryption.keyName } : undefined;
+  }
+
+  private keysFor(encryption: ObjectEncryption | undefined): KeyService | undefined {
+    if (!encryption) return undefined;
+    if (!this.options.keys) throw new StorageError("InternalError", "an encrypted object cannot be read with encryption turned off");
+    return this.options.keys;
   }
 
   /** Delete one object. Deleting a missing key succeeds, as in S3. */
@@ -275,11 +344,25 @@ export class ObjectStore {
   ): Promise<ObjectInfo> {
     validateKey(target.key);
     this.headBucket(target.bucket);
-    const { info: from, file } = await this.openObject(source.bucket, source.key);
-    await file.close();
+    const encryption = this.resolveEncryption(target.bucket, input.encryption);
+    // Opening unwraps the source's data key: a disabled source key refuses the copy.
+    const { info: from, blob } = await this.openObject(source.bucket, source.key);
     const sameObject = source.bucket === target.bucket && source.key === target.key;
-    const blobId = sameObject ? from.blobId : newOpaqueId();
-    if (!sameObject) await link(this.blobs.pathOf(from.blobId), await this.blobs.preparePath(blobId));
+    let blobId: string;
+    try {
+      if (encryption?.keyName === from.encryption?.keyName) {
+        // Same key: the immutable blob (with its wrapped data key) is shared by a hard link.
+        blobId = sameObject ? from.blobId : newOpaqueId();
+        if (!sameObject) await link(this.blobs.pathOf(from.blobId), await this.blobs.preparePath(blobId));
+      } else {
+        // Another key: decrypt and re-seal in one streaming pass.
+        const body = from.size > 0 ? blob.range(0, from.size - 1) : emptyBody();
+        const written = await this.blobs.write(body, { maxSize: from.size, expectedSize: from.size, md5: false, seal: this.sealWith(encryption) });
+        blobId = written.blobId;
+      }
+    } finally {
+      await blob.close();
+    }
     const info: ObjectInfo = {
       ...from,
       bucket: target.bucket,
@@ -289,6 +372,7 @@ export class ObjectStore {
       userMetadata: input.replace?.userMetadata ?? from.userMetadata,
       tags: input.tags ?? from.tags,
       blobId,
+      encryption,
     };
     await this.commit(info, "Copy", input.origin);
     return info;
@@ -334,6 +418,7 @@ export class ObjectStore {
           user_metadata: JSON.stringify(info.userMetadata),
           checksum: info.checksum ? JSON.stringify(info.checksum) : null,
           tags: info.tags?.length ? JSON.stringify(info.tags) : null,
+          encryption: info.encryption ? JSON.stringify(info.encryption) : null,
         });
         // Same transaction: an acknowledged write always has its event recorded.
         this.events.recordInTransaction({ name: `ObjectCreated:${eventName}`, bucket: info.bucket, key: info.key, size: info.size, etag: info.etag, origin });
@@ -357,7 +442,7 @@ function validateKey(key: string): void {
 }
 
 function prepare(db: StoreDatabase) {
-  const objectColumns = "key, blob_id, size, etag, last_modified, headers, user_metadata, checksum, tags";
+  const objectColumns = "key, blob_id, size, etag, last_modified, headers, user_metadata, checksum, tags, encryption";
   return {
     listBuckets: db.prepare("SELECT name, created_at, region FROM buckets ORDER BY name"),
     getBucket: db.prepare("SELECT name, created_at, region FROM buckets WHERE name = ?"),
@@ -373,11 +458,11 @@ function prepare(db: StoreDatabase) {
     setTags: db.prepare("UPDATE objects SET tags = ? WHERE bucket = ? AND key = ?"),
     upsertObject: db.prepare(
       `INSERT INTO objects (bucket, ${objectColumns})
-       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @headers, @user_metadata, @checksum, @tags)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @headers, @user_metadata, @checksum, @tags, @encryption)
        ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size,
          etag = excluded.etag, last_modified = excluded.last_modified, headers = excluded.headers,
          user_metadata = excluded.user_metadata, checksum = excluded.checksum,
-         tags = excluded.tags`,
+         tags = excluded.tags, encryption = excluded.encryption`,
     ),
     scanFrom: db.prepare(
       "SELECT key, size, etag, last_modified, checksum FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
@@ -410,5 +495,10 @@ function toObject(bucket: string, row: ObjectRow): ObjectInfo {
     userMetadata: JSON.parse(row.user_metadata) as Record<string, string>,
     blobId: row.blob_id,
     tags: row.tags ? (JSON.parse(row.tags) as ObjectTag[]) : [],
+    encryption: parseObjectEncryption(row.encryption),
   };
+}
+
+async function* emptyBody(): AsyncGenerator<Buffer> {
+  // A zero-byte object: nothing to re-seal but the empty final chunk.
 }

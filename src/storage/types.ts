@@ -1,3 +1,4 @@
+import type { ObjectEncryption } from "./encryption.ts";
 import type { ObjectTag } from "./tags.ts";
 
 /** System headers S3 stores with an object and returns on GET/HEAD. */
@@ -35,6 +36,8 @@ export interface ObjectInfo {
   blobId: string;
   /** Object tags (at most 10); absent or empty means none. */
   tags?: readonly ObjectTag[];
+  /** Server-side encryption (every object, unless encryption is off for a benchmark baseline). */
+  encryption?: ObjectEncryption;
 }
 
 /** What a listing returns for one object (no headers or metadata). */

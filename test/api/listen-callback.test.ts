@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -201,5 +203,55 @@ test("a source that answers 503 is fetched again later; the job then succeeds on
     assert.equal(job?.attempts, 2, "the 503 cost one attempt, not the job");
   } finally {
     source.close();
+  }
+});
+
+test("a callback URL that will expire before the audio can be transcribed fails the job early, saying when and why", async () => {
+  // Ten minutes of audio (silence compresses to almost nothing) against a callback valid for two.
+  const long = join(api.dataDir, "ten-minutes.flac");
+  await promisify(execFile)("ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "600", "-c:a", "flac", "-y", long]);
+  const { putUrl } = await presignedPair("transcripts/too-late.json", 120);
+  const started = Date.now();
+  const response = await fetch(`${api.endpoint}/v1/listen?callback_method=put&callback=${encodeURIComponent(putUrl)}`, {
+    method: "POST",
+    headers: { Authorization: `Token ${token}`, "Content-Type": "audio/flac" },
+    body: readFileSync(long),
+  });
+  assert.equal(response.status, 200, "accepted: the URL itself is valid for longer than the margin");
+  const { request_id } = (await response.json()) as { request_id: string };
+  let job = api.queue.get(request_id);
+  while (job && job.state !== "failed" && Date.now() - started < 30_000) {
+    await delay(100);
+    job = api.queue.get(request_id);
+  }
+  assert.equal(job?.state, "failed");
+  assert.equal(job?.error?.code, "CALLBACK_WILL_EXPIRE");
+  assert.match(job?.error?.message ?? "", /^the callback URL expires at \S+Z, but transcribing 600 s of audio takes at least 155 s .*earshot presign put --for-audio 600/);
+  assert.ok(Date.now() - started < 30_000, "failed long before the audio could have been transcribed");
+  assert.equal(job?.attempts, 1, "not retried: waiting cannot make the URL live longer");
+});
+
+test("an upload over api.maxUploadBytes is 413 before it is all read; a URL source over it fails the same way", async () => {
+  const small = await startTestApi({ storeEndpoint: store.endpoint, flags: { "api.maxUploadBytes": 64 * 1024 } });
+  try {
+    const body = readFileSync(clip);
+    assert.ok(body.length > 64 * 1024);
+    const sync = await fetch(`${small.endpoint}/v1/listen`, {
+      method: "POST",
+      headers: { Authorization: `Token ${small.token(["listen"])}`, "Content-Type": "audio/wav" },
+      body,
+    });
+    assert.equal(sync.status, 413);
+    assert.match(((await sync.json()) as { err_msg: string }).err_msg, /exceeds the 65536-byte limit/);
+    const { getUrl } = await presignedPair("transcripts/unused.json");
+    const viaUrl = await fetch(`${small.endpoint}/v1/listen`, {
+      method: "POST",
+      headers: { Authorization: `Token ${small.token(["listen"])}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: getUrl }),
+    });
+    assert.ok(viaUrl.status === 400 || viaUrl.status === 413, `status ${viaUrl.status}`);
+    assert.match(((await viaUrl.json()) as { err_msg: string }).err_msg, /65536|too large|limit/i);
+  } finally {
+    await small.dispose();
   }
 });

@@ -10,6 +10,7 @@ import {
   presignPut,
   presignUploadPart,
   suggestExpiryForAudio,
+  type PresignUrlLimits,
 } from "../../presign/index.ts";
 import { configOf, resolveStoreTarget } from "../targets.ts";
 
@@ -32,25 +33,26 @@ export function registerPresignCommand(program: Command): void {
       .option("--region <region>", "signing region")
       .option("--expires-in <seconds>", "lifetime in seconds (1..604800)", "3600");
 
-  common(presign.command("get <s3url>").description("presigned GET (download)"))
+  common(withLimits(presign.command("get <s3url>").description("presigned GET (download)")))
     .option("--response-content-type <type>", "Content-Type the download is served with")
     .option("--response-content-disposition <value>", "Content-Disposition the download is served with")
-    .action(async (url: string, flags: TargetFlags & { responseContentType?: string; responseContentDisposition?: string }) => {
+    .action(async (url: string, flags: TargetFlags & LimitFlags & { responseContentType?: string; responseContentDisposition?: string }) => {
       const { client, expiresIn } = setup(program, flags);
       print(
         await presignGet(client, parseS3Url(url), {
           expiresIn,
+          limits: limitsOf(flags),
           responseContentType: flags.responseContentType,
           responseContentDisposition: flags.responseContentDisposition,
         }),
       );
     });
 
-  common(presign.command("put <s3url>").description("presigned PUT (upload), content type and metadata signed"))
+  common(withLimits(presign.command("put <s3url>").description("presigned PUT (upload), content type and metadata signed")))
     .option("--content-type <type>", "Content-Type the uploader must send")
     .option("--metadata <key=value...>", "x-amz-meta-* the uploader must send")
     .option("--for-audio <seconds>", "choose an expiry that covers queueing and transcribing this much audio")
-    .action(async (url: string, flags: TargetFlags & { contentType?: string; metadata?: string[]; forAudio?: string }) => {
+    .action(async (url: string, flags: TargetFlags & LimitFlags & { contentType?: string; metadata?: string[]; forAudio?: string }) => {
       if (flags.forAudio !== undefined) {
         const seconds = Number(flags.forAudio);
         if (!Number.isFinite(seconds) || seconds <= 0) throw new AppError("FLAG_INVALID", "--for-audio takes the audio duration in seconds");
@@ -58,7 +60,14 @@ export function registerPresignCommand(program: Command): void {
         process.stderr.write(`earshot: expiry ${flags.expiresIn}s covers queueing and transcribing ${seconds}s of audio\n`);
       }
       const { client, expiresIn } = setup(program, flags);
-      print(await presignPut(client, parseS3Url(url), { expiresIn, contentType: flags.contentType, metadata: parseMetadata(flags.metadata) }));
+      print(
+        await presignPut(client, parseS3Url(url), {
+          expiresIn,
+          contentType: flags.contentType,
+          metadata: parseMetadata(flags.metadata),
+          limits: limitsOf(flags),
+        }),
+      );
     });
 
   common(presign.command("post <s3url>").description("presigned POST (browser form upload): prints the URL and form fields as JSON"))
@@ -80,12 +89,19 @@ export function registerPresignCommand(program: Command): void {
       print(JSON.stringify(post, null, 2));
     });
 
-  common(presign.command("upload-part <s3url>").description("presigned UploadPart for a multipart upload"))
+  common(withLimits(presign.command("upload-part <s3url>").description("presigned UploadPart for a multipart upload")))
     .requiredOption("--upload-id <id>", "the multipart upload id")
     .requiredOption("--part-number <n>", "part number, 1..10000")
-    .action(async (url: string, flags: TargetFlags & { uploadId: string; partNumber: string }) => {
+    .action(async (url: string, flags: TargetFlags & LimitFlags & { uploadId: string; partNumber: string }) => {
       const { client, expiresIn } = setup(program, flags);
-      print(await presignUploadPart(client, parseS3Url(url), { expiresIn, uploadId: flags.uploadId, partNumber: Number(flags.partNumber) }));
+      print(
+        await presignUploadPart(client, parseS3Url(url), {
+          expiresIn,
+          uploadId: flags.uploadId,
+          partNumber: Number(flags.partNumber),
+          limits: limitsOf(flags),
+        }),
+      );
     });
 
   common(presign.command("op <operation> [s3url]").description("presign any S3 operation, e.g. op ListObjectsV2 s3://bucket/prefix"))
@@ -101,6 +117,24 @@ export function registerPresignCommand(program: Command): void {
       for (const [name, value] of Object.entries(parseMetadata(flags.param))) input[name] = /^\d+$/.test(value) ? Number(value) : value;
       print(await presignOperation(client, operation, input, expiresIn));
     });
+}
+
+interface LimitFlags {
+  maxUses?: string;
+  sourceIp?: string;
+}
+
+/** Earshot's presigned-URL extension: enforced by the Earshot store only. */
+function withLimits(command: Command): Command {
+  return command
+    .option("--max-uses <n>", "Earshot store only: the URL works n times, then 403 (X-Earshot-Max-Uses)")
+    .option("--source-ip <cidr>", "Earshot store only: the URL works only from these addresses, e.g. 203.0.113.0/24 (X-Earshot-Source-Ip)");
+}
+
+function limitsOf(flags: LimitFlags): PresignUrlLimits | undefined {
+  if (flags.maxUses === undefined && flags.sourceIp === undefined) return undefined;
+  if (flags.maxUses !== undefined && !/^\d+$/.test(flags.maxUses)) throw new AppError("FLAG_INVALID", `--max-uses takes a whole number, got "${flags.maxUses}"`);
+  return { maxUses: flags.maxUses === undefined ? undefined : Number(flags.maxUses), sourceIp: flags.sourceIp };
 }
 
 function toInput(location: { bucket: string; key: string }, operation: string): Record<string, unknown> {

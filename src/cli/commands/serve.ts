@@ -22,6 +22,7 @@ export function registerServeCommand(program: Command): void {
       const stopped = waitForShutdown(running.close);
       process.stdout.write(
         `Earshot API listening on ${running.endpoint}\n` +
+          (running.tlsCertFile ? `TLS certificate (give it to clients as their CA): ${running.tlsCertFile}\n` : "") +
           (running.keys.list().some((key) => !key.revokedAt) ? "" : "No API keys yet: create one with `earshot keys create --name app --scope listen`\n"),
       );
       await stopped;
@@ -40,13 +41,20 @@ export function registerKeysCommand(program: Command): void {
     .description("create a key; its token is printed once")
     .requiredOption("--name <name>", "what the key is for")
     .option("--scope <scope...>", "listen, media, admin", ["listen"])
-    .option("--tag <tag...>", "tags for tag-based access control")
-    .action((flags: { name: string; scope: string[]; tag?: string[] }) => {
+    .option("--tag <key=value...>", "labels describing the key (e.g. team=a)")
+    .option("--limit-tag <key=value...>", "limit the key to jobs carrying these tags: its jobs get them, and it sees only jobs that have them")
+    .action((flags: { name: string; scope: string[]; tag?: string[]; limitTag?: string[] }) => {
       const { store, close } = open();
       try {
-        const { key, token } = store.create({ name: flags.name, scopes: flags.scope as ("listen" | "media" | "admin")[], tags: flags.tag });
+        const { key, token } = store.create({
+          name: flags.name,
+          scopes: flags.scope as ("listen" | "media" | "admin")[],
+          tags: flags.tag,
+          limitTags: flags.limitTag,
+        });
         process.stdout.write(`${token}\n`);
-        process.stderr.write(`created key ${key.id} (${key.scopes.join(", ")}); the token above is shown only now\n`);
+        const limited = key.limitTags.length > 0 ? `, limited to jobs tagged ${key.limitTags.join(", ")}` : "";
+        process.stderr.write(`created key ${key.id} (${key.scopes.join(", ")}${limited}); the token above is shown only now\n`);
       } finally {
         close();
       }
@@ -59,7 +67,9 @@ export function registerKeysCommand(program: Command): void {
       try {
         for (const key of store.list()) {
           const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : "active";
-          process.stdout.write(`${key.id}  ${key.name}  [${key.scopes.join(",")}]  ${state}\n`);
+          const tags = key.tags.length > 0 ? `  tags ${key.tags.join(",")}` : "";
+          const limit = key.limitTags.length > 0 ? `  limited to ${key.limitTags.join(",")}` : "";
+          process.stdout.write(`${key.id}  ${key.name}  [${key.scopes.join(",")}]${tags}${limit}  ${state}\n`);
         }
       } finally {
         close();

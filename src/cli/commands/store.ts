@@ -33,7 +33,8 @@ export function registerStoreCommand(program: Command): void {
       } else {
         lines.push(`Root access key: ${credentials.accessKeyId} (${credentials.source === "file" ? `from ${credentials.file}` : "from configuration"})`);
       }
-      lines.push(`Try: aws --endpoint-url ${running.endpoint} s3 ls`);
+      if (running.tlsCertFile) lines.push(`TLS certificate (give it to clients as their CA): ${running.tlsCertFile}`);
+      lines.push(`Try: aws --endpoint-url ${running.endpoint}${running.tlsCertFile ? ` --ca-bundle ${running.tlsCertFile}` : ""} s3 ls`);
       process.stdout.write(`${lines.join("\n")}\n`);
       await stopped;
     });

@@ -18,10 +18,13 @@ export function registerUpCommand(program: Command): void {
       const earshot = await startEarshot(config, createLogger(config.log.level));
       const stopped = waitForShutdown(earshot.close);
       const { store, api } = earshot;
+      const caBundle = store.tlsCertFile ? ` --ca-bundle ${store.tlsCertFile}` : "";
+      const cacert = api.tlsCertFile ? ` --cacert ${api.tlsCertFile}` : "";
       const lines = [
         `Earshot is up.`,
         `  store (S3)   ${store.endpoint}   region ${store.region}`,
         `  speech API   ${api.endpoint}    POST /v1/listen, GET /openapi.json`,
+        ...tlsLines(store.tlsCertFile, api.tlsCertFile),
         "",
         `  AWS_ACCESS_KEY_ID=${store.credentials.accessKeyId}`,
         store.credentials.source === "generated"
@@ -32,9 +35,9 @@ export function registerUpCommand(program: Command): void {
           : `  API key: in ${config.api.dataDir}/local-api-key`,
         "",
         "Try:",
-        `  aws --endpoint-url ${store.endpoint} s3 mb s3://audio`,
-        `  aws --endpoint-url ${store.endpoint} s3 cp call.wav s3://audio/audio/call.wav`,
-        `  curl -s -X POST '${api.endpoint}/v1/listen?smart_format=true' -H "Authorization: Token $(cat ${config.api.dataDir}/local-api-key)" \\`,
+        `  aws --endpoint-url ${store.endpoint}${caBundle} s3 mb s3://audio`,
+        `  aws --endpoint-url ${store.endpoint}${caBundle} s3 cp call.wav s3://audio/audio/call.wav`,
+        `  curl -s${cacert} -X POST '${api.endpoint}/v1/listen?smart_format=true' -H "Authorization: Token $(cat ${config.api.dataDir}/local-api-key)" \\`,
         `       -H 'Content-Type: application/json' -d '{"url":"s3://audio/audio/call.wav"}'`,
         "",
         "Ctrl-C stops; unfinished jobs resume on the next start.",
@@ -42,4 +45,12 @@ export function registerUpCommand(program: Command): void {
       process.stdout.write(`${lines.join("\n")}\n`);
       await stopped;
     });
+}
+
+/** Which certificate each TLS listener serves: what clients pass as their CA (or NODE_EXTRA_CA_CERTS). */
+function tlsLines(storeCert: string | undefined, apiCert: string | undefined): string[] {
+  const lines: string[] = [];
+  if (storeCert) lines.push(`  store TLS certificate (CA for clients)   ${storeCert}`);
+  if (apiCert) lines.push(`  API TLS certificate (CA for clients)     ${apiCert}`);
+  return lines;
 }

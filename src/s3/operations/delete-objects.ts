@@ -1,4 +1,5 @@
 import { isAppError } from "../../shared/errors.ts";
+import { objectArn } from "../access.ts";
 import { bucketOf, xmlResponse, type S3Context, type S3Response } from "../context.ts";
 import { readSmallBody } from "../request-body.ts";
 import { malformedXml, parseXmlBody } from "../request-xml.ts";
@@ -17,6 +18,11 @@ export async function deleteObjects(context: S3Context): Promise<S3Response> {
   const results: string[] = [];
   const origin = eventOrigin(context);
   for (const key of keys) {
+    // S3 checks s3:DeleteObject per key: a denied key is an <Error> entry, the rest proceed.
+    if (!context.access.allows({ action: "s3:DeleteObject", resource: objectArn(bucket, key) })) {
+      results.push(xmlElement("Error", xmlText("Key", key), xmlText("Code", "AccessDenied"), xmlText("Message", "Access Denied")));
+      continue;
+    }
     try {
       await context.store.deleteObject(bucket, key, origin);
       if (!quiet) results.push(xmlElement("Deleted", xmlText("Key", key)));

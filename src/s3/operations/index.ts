@@ -2,7 +2,10 @@ import type { S3Handler } from "../context.ts";
 import type { S3Operation } from "../resolve-operation.ts";
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from "./buckets.ts";
 import { deleteBucketCors, getBucketCors, putBucketCors } from "./bucket-cors.ts";
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from "./bucket-encryption.ts";
 import { getBucketNotificationConfiguration, putBucketNotificationConfiguration } from "./bucket-notification.ts";
+import { deleteBucketPolicy, getBucketPolicy, putBucketPolicy } from "./bucket-policy.ts";
+import { assumeRole } from "./assume-role.ts";
 import { deleteObjects } from "./delete-objects.ts";
 import { listObjects, listObjectsV2 } from "./list-objects.ts";
 import {
@@ -18,7 +21,7 @@ import { deleteObjectTagging, getObjectTagging, putObjectTagging } from "./objec
 import { copyObject, deleteObject, getObject, headObject, putObject } from "./objects.ts";
 import { postObject } from "./post-object.ts";
 
-/** One handler per S3 operation; adding an operation means a name in resolve-operation and a line here. */
+/** One handler per S3 operation; adding an operation means a name in resolve-operation, a line here and its IAM action in ../access.ts. */
 export const HANDLERS: Record<S3Operation, S3Handler> = {
   ListBuckets: listBuckets,
   CreateBucket: createBucket,
@@ -53,4 +56,11 @@ export const HANDLERS: Record<S3Operation, S3Handler> = {
   DeleteBucketCors: deleteBucketCors,
   GetBucketNotificationConfiguration: getBucketNotificationConfiguration,
   PutBucketNotificationConfiguration: putBucketNotificationConfiguration,
+  GetBucketEncryption: getBucketEncryption,
+  PutBucketEncryption: putBucketEncryption,
+  DeleteBucketEncryption: deleteBucketEncryption,
+  GetBucketPolicy: getBucketPolicy,
+  PutBucketPolicy: putBucketPolicy,
+  DeleteBucketPolicy: deleteBucketPolicy,
+  AssumeRole: assumeRole,
 };

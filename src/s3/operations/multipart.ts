@@ -11,6 +11,7 @@ import { COPY_SOURCE_PRECONDITIONS, evaluatePreconditions } from "../preconditio
 import { readSmallBody } from "../request-body.ts";
 import { malformedXml, parseXmlBody } from "../request-xml.ts";
 import { S3Error } from "../s3-errors.ts";
+import { encryptionRequestFrom, encryptionResponseHeaders } from "../sse-headers.ts";
 import { S3_XMLNS, xmlDocument, xmlElement, xmlText } from "../xml.ts";
 import { OWNER, ownerXml } from "./buckets.ts";
 import { parseCopySource } from "./objects.ts";
@@ -73,6 +74,7 @@ export function createMultipartUpload(context: S3Context): S3Response {
     userMetadata: userMetadataFrom(headers, presignedQuery(context)),
     tagging: header(context, "x-amz-tagging") ?? presignedQuery(context)?.get("x-amz-tagging") ?? undefined,
     checksum,
+    encryption: encryptionRequestFrom(headers, presignedQuery(context)),
   });
   const response = xmlResponse(
     xmlDocument(
@@ -84,6 +86,7 @@ export function createMultipartUpload(context: S3Context): S3Response {
     response.headers["x-amz-checksum-algorithm"] = checksum.algorithm;
     response.headers["x-amz-checksum-type"] = checksum.type;
   }
+  Object.assign(response.headers, encryptionResponseHeaders(upload.encryption));
   return response;
 }
 
@@ -142,7 +145,7 @@ export async function uploadPart(context: S3Context): Promise<S3Response> {
     checks: [...body.checks, ...extra.checks],
     checksum: extra.checksum,
   });
-  return { status: 200, headers: { etag: `"${part.etag}"`, ...checksumHeaders(part.checksum) } };
+  return { status: 200, headers: { etag: `"${part.etag}"`, ...checksumHeaders(part.checksum), ...encryptionResponseHeaders(upload.encryption) } };
 }
 
 /** `x-amz-copy-source-range: bytes=first-last`, both required (S3 accepts no other form here). */
@@ -183,9 +186,11 @@ export async function uploadPartCopy(context: S3Context): Promise<S3Response> {
     { range, checks: extra.checks, checksum: extra.checksum },
   );
   const checksum = part.checksum ? xmlText(`Checksum${part.checksum.algorithm}`, part.checksum.value) : "";
-  return xmlResponse(
+  const response = xmlResponse(
     xmlDocument(xmlElement("CopyPartResult", xmlText("ETag", `"${part.etag}"`), xmlText("LastModified", part.lastModified), checksum), S3_XMLNS),
   );
+  Object.assign(response.headers, encryptionResponseHeaders(upload.encryption));
+  return response;
 }
 
 /** Parse the CompleteMultipartUpload document: one or more `<Part>` with PartNumber and ETag. */
@@ -233,7 +238,7 @@ export async function completeMultipartUpload(context: S3Context): Promise<S3Res
     ? xmlText(`Checksum${info.checksum.algorithm}`, info.checksum.value) +
       xmlText("ChecksumType", /-\d+$/.test(info.checksum.value) ? "COMPOSITE" : "FULL_OBJECT")
     : "";
-  return xmlResponse(
+  const response = xmlResponse(
     xmlDocument(
       xmlElement(
         "CompleteMultipartUploadResult",
@@ -246,6 +251,8 @@ export async function completeMultipartUpload(context: S3Context): Promise<S3Res
       S3_XMLNS,
     ),
   );
+  Object.assign(response.headers, encryptionResponseHeaders(info.encryption));
+  return response;
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html */

@@ -1,5 +1,5 @@
-import type { FileHandle } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
+import type { BlobReader } from "../../storage/blob-store.ts";
 import { parseTaggingHeader, type ObjectTag } from "../../storage/tags.ts";
 import type { ObjectInfo } from "../../storage/types.ts";
 import { bucketOf, header, keyOf, xmlResponse, type S3Context, type S3Response } from "../context.ts";
@@ -8,6 +8,7 @@ import { COPY_SOURCE_PRECONDITIONS, evaluatePreconditions } from "../preconditio
 import { requestedPart } from "../part-number.ts";
 import { parseRange } from "../range.ts";
 import { S3Error } from "../s3-errors.ts";
+import { encryptionRequestFrom, encryptionResponseHeaders } from "../sse-headers.ts";
 import { S3_XMLNS, xmlDocument, xmlElement, xmlText } from "../xml.ts";
 import { eventOrigin } from "../event-origin.ts";
 
@@ -23,6 +24,7 @@ export async function putObject(context: S3Context): Promise<S3Response> {
   const headers = context.request.headers;
   // Refuse a bad tag set before any byte is read.
   const tags = parseTaggingHeader(taggingHeader(context));
+  const encryption = encryptionRequestFrom(headers, presignedQuery(context));
   const body = context.body();
   const info = await context.store.putObject(bucketOf(context), keyOf(context), {
     tags,
@@ -33,8 +35,9 @@ export async function putObject(context: S3Context): Promise<S3Response> {
     headers: storedHeadersFrom(headers, context.auth.payload.mode.startsWith("streaming")),
     userMetadata: userMetadataFrom(headers, presignedQuery(context)),
     origin: eventOrigin(context),
+    encryption,
   });
-  return { status: 200, headers: { etag: `"${info.etag}"`, ...checksumHeaders(info) } };
+  return { status: 200, headers: { etag: `"${info.etag}"`, ...checksumHeaders(info), ...encryptionResponseHeaders(info.encryption) } };
 }
 
 /** x-amz-tagging from the headers or, hoisted by a presigner, from a presigned URL's query. */
@@ -75,38 +78,53 @@ export function headObject(context: S3Context): S3Response {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export async function getObject(context: S3Context): Promise<S3Response> {
-  const { info, file } = await context.store.openObject(bucketOf(context), keyOf(context));
+  const { info, blob } = await context.store.openObject(bucketOf(context), keyOf(context));
   try {
     const part = requestedPart(context, info);
     const range = part ? part.range : parseRange(header(context, "range"), info.size);
     const headers = { ...objectResponseHeaders(info, context.resolved.query, checksumMode(context) && !range), ...part?.headers };
     if (evaluatePreconditions(context.request.headers, info) === "not-modified") {
-      await file.close();
+      await blob.close();
       return notModified(headers);
     }
     const start = range?.start ?? 0;
     const length = range ? range.end - range.start + 1 : info.size;
     headers["content-length"] = length;
     if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${info.size}`;
-    return { status: range ? 206 : 200, headers, body: await readBlob(file, start, length) };
+    return { status: range ? 206 : 200, headers, body: await readBlob(blob, start, length) };
   } catch (error) {
-    await file.close().catch(() => undefined);
+    await blob.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function readBlob(file: FileHandle, start: number, length: number): Promise<Buffer | Readable> {
+/**
+ * The response body. Small objects are read (and verified) whole and sent as a buffer. Larger
+ * ones stream, but their first batch of chunks is read and verified before the headers go
+ * out, so a damaged start is a 500; damage further on errors the stream, which cuts the
+ * connection short of its Content-Length: the client sees a failed read, never wrong bytes.
+ */
+async function readBlob(blob: BlobReader, start: number, length: number): Promise<Buffer | Readable> {
+  const chunks = blob.range(start, start + length - 1);
   if (length <= SMALL_OBJECT_BYTES) {
     try {
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await file.read(buffer, 0, length, start);
-      if (bytesRead !== length) throw new S3Error("InternalError", "stored object is shorter than its metadata says");
-      return buffer;
+      const parts: Buffer[] = [];
+      for await (const chunk of chunks) parts.push(chunk);
+      return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
     } finally {
-      await file.close();
+      await blob.close();
     }
   }
-  return file.createReadStream({ start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+  const first = await chunks.next();
+  async function* all(): AsyncGenerator<Buffer> {
+    try {
+      if (!first.done) yield first.value;
+      yield* chunks;
+    } finally {
+      await blob.close();
+    }
+  }
+  return Readable.from(all(), { objectMode: false, highWaterMark: 1024 * 1024 });
 }
 
 function notModified(headers: Record<string, string | number>): S3Response {
@@ -147,7 +165,8 @@ export async function copyObject(context: S3Context): Promise<S3Response> {
       details: { Condition: "x-amz-copy-source-If-None-Match" },
     });
   }
-  if (source.bucket === target.bucket && source.key === target.key && directive !== "REPLACE") {
+  const encryption = encryptionRequestFrom(context.request.headers);
+  if (source.bucket === target.bucket && source.key === target.key && directive !== "REPLACE" && encryption === undefined) {
     throw new S3Error(
       "InvalidRequest",
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -157,14 +176,15 @@ export async function copyObject(context: S3Context): Promise<S3Response> {
     directive === "REPLACE"
       ? { headers: storedHeadersFrom(context.request.headers), userMetadata: userMetadataFrom(context.request.headers, presignedQuery(context)) }
       : undefined;
-  const info = await context.store.copyObject(source, target, { origin: eventOrigin(context), replace, tags });
+  const info = await context.store.copyObject(source, target, { origin: eventOrigin(context), replace, tags, encryption });
   const checksum = info.checksum ? xmlText(`Checksum${info.checksum.algorithm}`, info.checksum.value) : "";
-  return xmlResponse(
+  const response = xmlResponse(
     xmlDocument(
       xmlElement("CopyObjectResult", xmlText("ETag", `"${info.etag}"`), xmlText("LastModified", info.lastModified), checksum),
       S3_XMLNS,
     ),
   );
+  return { ...response, headers: { ...response.headers, ...encryptionResponseHeaders(info.encryption) } };
 }
 
 /** `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`. */

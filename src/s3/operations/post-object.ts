@@ -3,6 +3,7 @@ import type { BodyCheck } from "../../storage/blob-store.ts";
 import { validateTags, type ObjectTag } from "../../storage/tags.ts";
 import type { StoredChecksum } from "../../storage/types.ts";
 import { assertChecksumMatches, createChecksum, findDeclaredChecksum } from "../checksums.ts";
+import { objectArn } from "../access.ts";
 import { bucketOf, type S3Context, type S3Response } from "../context.ts";
 import { storedHeadersFrom, userMetadataFrom } from "../object-headers.ts";
 import { baseFilename, readPostForm, type PostForm, type PostFormField } from "../post-form.ts";
@@ -11,6 +12,7 @@ import { eventOrigin } from "../event-origin.ts";
 import { S3Error } from "../s3-errors.ts";
 import { SigV4Error, verifyPostSignature } from "../sigv4/index.ts";
 import { xmlDocument, xmlElement, xmlText } from "../xml.ts";
+import { encryptionRequestFrom, encryptionResponseHeaders } from "../sse-headers.ts";
 import { parseTaggingDocument } from "./object-tagging.ts";
 
 /** Form fields stored like the PUT headers of the same name (contract §2.1). */
@@ -40,12 +42,17 @@ export async function postObject(context: S3Context): Promise<S3Response> {
     const key = filename === undefined ? template : template.replaceAll("${filename}", baseFilename(filename));
     // A key that was only `${filename}`, for a part with an empty filename.
     if (key === "") throw missingKey();
+    // Only now are the signer and the key known: a session token travels as a form field.
+    context.access.authenticate(auth);
+    context.access.require([{ action: "s3:PutObject", resource: objectArn(bucket, key) }]);
     const range = evaluatePostPolicy(policy, { fields: form.fields, bucket, key });
     const tags = readTagging(field("tagging"));
 
     const headers = headersFrom(form.fields);
     const checksum = checksumCheck(form.fields);
+    const encryption = encryptionRequestFrom(headers);
     const info = await context.store.putObject(bucket, key, {
+      encryption,
       body: form.file.stream,
       headers: storedHeadersFrom(headers),
       userMetadata: userMetadataFrom(headers),
@@ -57,7 +64,8 @@ export async function postObject(context: S3Context): Promise<S3Response> {
       origin: { ...eventOrigin(context), principalId: auth.accessKeyId },
     });
     await form.finished;
-    return successResponse(context, field, { bucket, key, etag: `"${info.etag}"` });
+    const response = successResponse(context, field, { bucket, key, etag: `"${info.etag}"` });
+    return { ...response, headers: { ...response.headers, ...encryptionResponseHeaders(info.encryption) } };
   } catch (error) {
     form.abandon();
     throw error;
@@ -124,7 +132,7 @@ function headersFrom(fields: readonly PostFormField[]): IncomingHttpHeaders {
   const headers: Record<string, string> = {};
   for (const { name, value } of fields) {
     const lower = name.toLowerCase();
-    if (!HEADER_FIELDS.includes(lower) && !lower.startsWith("x-amz-meta-")) continue;
+    if (!HEADER_FIELDS.includes(lower) && !lower.startsWith("x-amz-meta-") && !lower.startsWith("x-amz-server-side-encryption")) continue;
     // A repeated field means its values comma-joined, as the policy saw it.
     headers[lower] = headers[lower] === undefined ? value : `${headers[lower]},${value}`;
   }

@@ -17,7 +17,18 @@ const ENV_PATHS: Record<string, string> = {
   EARSHOT_API_PORT: "api.port",
   EARSHOT_API_DATA_DIR: "api.dataDir",
   EARSHOT_API_ALLOW: "api.allow",
+  EARSHOT_STORE_TLS_CERT: "store.tls.cert",
+  EARSHOT_STORE_TLS_KEY: "store.tls.key",
+  EARSHOT_STORE_TLS_SELF_SIGNED: "store.tls.selfSigned",
+  EARSHOT_API_TLS_CERT: "api.tls.cert",
+  EARSHOT_API_TLS_KEY: "api.tls.key",
+  EARSHOT_API_TLS_SELF_SIGNED: "api.tls.selfSigned",
+  EARSHOT_API_S3_CA: "api.s3.ca",
+  EARSHOT_AUDIT_PATH: "store.audit.path",
+  EARSHOT_AUDIT_FSYNC: "store.audit.fsync",
   EARSHOT_LOG_LEVEL: "log.level",
+  EARSHOT_MASTER_KEY: "store.encryption.masterKey",
+  EARSHOT_MASTER_KEY_FILE: "store.encryption.masterKeyFile",
 };
 
 /** MinIO-style per-target variables: EARSHOT_NOTIFY_WEBHOOK_ENDPOINT_<ID>, EARSHOT_NOTIFY_WEBHOOK_AUTH_TOKEN_<ID>. */

@@ -37,6 +37,47 @@ const notifyConfigSchema = z
   })
   .strict();
 
+/** "true"/"1"/"yes" from an environment variable, or a JSON boolean. */
+const flag = z.preprocess((value) => (typeof value === "string" ? /^(1|true|yes|on)$/i.test(value.trim()) : value), z.boolean());
+
+/**
+ * TLS for a listener: a certificate and key (PEM file paths), or `selfSigned: true` for a
+ * development pair generated into the data directory. Absent: plain HTTP.
+ */
+export const tlsConfigSchema = z
+  .object({
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    selfSigned: flag.optional(),
+  })
+  .strict()
+  .superRefine((tls, context) => {
+    if (tls.selfSigned && (tls.cert || tls.key)) {
+      context.addIssue({ code: "custom", message: "give either cert and key, or selfSigned: true, not both" });
+    } else if (!tls.selfSigned && (tls.cert === undefined) !== (tls.key === undefined)) {
+      context.addIssue({ code: "custom", message: "cert and key go together: give both PEM file paths" });
+    }
+  });
+
+/**
+ * Encryption at rest (src/keys/). The master key wraps every named key; it comes from
+ * EARSHOT_MASTER_KEY (base64 of 32 bytes) or a key file kept outside the data directory,
+ * created (mode 0600) on first start.
+ */
+const encryptionConfigSchema = z
+  .object({
+    /**
+     * ONLY for benchmarks (the plaintext baseline of `npm run bench:store`): false stores new
+     * blobs, spool files and outbox bodies unencrypted. Never turn it off in production.
+     */
+    enabled: z.preprocess((value) => (typeof value === "string" ? !/^(0|false|no|off)$/i.test(value.trim()) : value), z.boolean()).default(true),
+    /** Master key file. Default `<parent of dataDir>/keys/master.key`. */
+    masterKeyFile: z.string().min(1).optional(),
+    /** Base64 of 32 bytes (EARSHOT_MASTER_KEY); wins over the file. Never logged. */
+    masterKey: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const storeConfigSchema = z
   .object({
     /** Interface the S3 endpoint listens on. Loopback by default: exposing it is a choice. */
@@ -57,6 +98,23 @@ export const storeConfigSchema = z
     accessKeyId: z.string().min(3).max(128).optional(),
     secretAccessKey: z.string().min(8).max(256).optional(),
     notify: notifyConfigSchema.default({}),
+    encryption: encryptionConfigSchema.default({}),
+    /**
+     * The audit trail: one JSON line per S3/STS request (see src/audit/audit-log.ts).
+     * Env: EARSHOT_AUDIT_PATH, EARSHOT_AUDIT_FSYNC.
+     */
+    audit: z
+      .object({
+        enabled: z.preprocess((value) => (typeof value === "string" ? !/^(0|false|no|off)$/i.test(value.trim()) : value), z.boolean()).default(true),
+        /** Default `<dataDir>/audit.log`. */
+        path: z.string().min(1).optional(),
+        /** `none`: one write(2) per line (survives a crash of the process); `always`: fdatasync per line. */
+        fsync: z.enum(["none", "always"]).default("none"),
+      })
+      .strict()
+      .default({}),
+    /** HTTPS for the S3 endpoint (TLS 1.2 minimum). Env: EARSHOT_STORE_TLS_CERT/_KEY/_SELF_SIGNED. */
+    tls: tlsConfigSchema.optional(),
   })
   .strict();
 
@@ -84,9 +142,17 @@ export const apiConfigSchema = z
         region: z.string().optional(),
         accessKeyId: z.string().optional(),
         secretAccessKey: z.string().optional(),
+        /**
+         * PEM file of CA certificates trusted, besides the system roots, when the API reads
+         * from the store and fetches or calls back https URLs (a store with a private or
+         * self-signed certificate). Env: EARSHOT_API_S3_CA.
+         */
+        ca: z.string().min(1).optional(),
       })
       .strict()
       .default({}),
+    /** HTTPS for the speech API (TLS 1.2 minimum). Env: EARSHOT_API_TLS_CERT/_KEY/_SELF_SIGNED. */
+    tls: tlsConfigSchema.optional(),
   })
   .strict();
 
@@ -114,3 +180,5 @@ export type StoreConfig = z.infer<typeof storeConfigSchema>;
 export type NotifyConfig = z.infer<typeof notifyConfigSchema>;
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 export type LogConfig = z.infer<typeof logConfigSchema>;
+export type EncryptionConfig = z.infer<typeof encryptionConfigSchema>;
+export type TlsConfig = z.infer<typeof tlsConfigSchema>;

@@ -8,6 +8,7 @@ import type { Writable } from "node:stream";
 import { BoundedText, endQuietly, killChild, waitForExit, writeChunk } from "../../shared/child-io.ts";
 import { PCM_BYTES_PER_SECOND, PCM_SAMPLE_RATE } from "../engine.ts";
 import { SpeechError, cancelledError, isSpeechError } from "../errors.ts";
+import { isAppError, type AppError } from "../../shared/errors.ts";
 import { classifyDecode, declaredDuration } from "./classify-decode.ts";
 import { needsSeekableInput, sniffContainer, type ContainerKind } from "./sniff.ts";
 import { detectTruncation } from "./truncation.ts";
@@ -38,6 +39,8 @@ export interface DecodeOptions {
   ffmpegPath?: string;
   /** Where MP4-family input is spooled. Default: the OS temp directory. */
   tmpDir?: string;
+  /** Called once, as soon as the container declares its duration (before decoding it all). */
+  onDeclaredDuration?: (seconds: number) => void;
 }
 
 export interface DecodeSummary {
@@ -108,9 +111,14 @@ async function* decode(source: AudioSource, options: DecodeOptions): AsyncGenera
     const exited = waitForExit(child);
     const log = new BoundedText(32 * 1024, 32 * 1024);
     let tooLong = false;
+    let announced = false;
     child.stderr?.on("data", (chunk: Buffer) => {
       log.push(chunk);
       const declared = declaredDuration(log.head);
+      if (!announced && declared !== undefined) {
+        announced = true;
+        options.onDeclaredDuration?.(declared);
+      }
       if (!tooLong && declared !== undefined && declared > options.maxDurationSeconds + 1) {
         tooLong = true;
         killChild(child);
@@ -206,7 +214,8 @@ class InputTap {
   #tailLength = 0;
   #stopped = false;
   bytes = 0;
-  error: SpeechError | undefined;
+  /** A SpeechError, or the source's own client-facing error (e.g. an upload over the size limit). */
+  error: AppError | undefined;
 
   constructor(chunks: AsyncIterable<Uint8Array>) {
     this.#iterator = chunks[Symbol.asyncIterator]();
@@ -218,7 +227,7 @@ class InputTap {
     try {
       result = await this.#iterator.next();
     } catch (cause) {
-      this.error = isSpeechError(cause) ? cause : new SpeechError("AUDIO_SOURCE_FAILED", "reading the audio failed", { cause });
+      this.error = isSpeechError(cause) || isClientError(cause) ? cause : new SpeechError("AUDIO_SOURCE_FAILED", "reading the audio failed", { cause });
       this.#stopped = true;
       return undefined;
     }
@@ -288,4 +297,9 @@ class InputTap {
     this.#stopped = true;
     this.#iterator.return?.().catch(() => {});
   }
+}
+
+/** An error the source raised for the client (a limit, a refused URL): kept, not reworded. */
+function isClientError(error: unknown): error is AppError {
+  return isAppError(error) && error.expose && error.status >= 400 && error.status < 500;
 }

@@ -1,0 +1,370 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { KmsError } from "./kms-errors.ts";
+
+/**
+ * Earshot's sealed-file format (v1): AES-256-GCM in fixed-size authenticated chunks, so a
+ * file streams in and out in bounded memory and a byte range decrypts only the chunks it
+ * touches.
+ *
+ *   header  "ESF1" | version u8 (1) | 0 u8 | header length u16 | chunk size u32 | file id (16 bytes)
+ *           | key name length u8 | key name (UTF-8) | key version u32 | wrapped key length u8 | wrapped data key
+ *   chunks  ciphertext (chunk size bytes; the last one shorter, possibly empty) | GCM tag (16 bytes)
+ *
+ * Every file has its own random 256-bit data key, wrapped by a key-service key (named in the
+ * header). Chunk i uses nonce = fileId[0..8) | u32 i and AAD = fileId | u64 i | final flag,
+ * so reordered or swapped chunks fail their tag, a chunk from another file fails (other key,
+ * other file id), and a file cut at a chunk boundary lacks its final-flagged chunk. There is
+ * always at least one chunk (an empty file is one empty final chunk). The data key's wrapping
+ * is bound to the header's first 28 bytes, so the header cannot be edited either.
+ */
+export const SEALED_MAGIC = Buffer.from("ESF1", "latin1");
+export const SEALED_VERSION = 1;
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+const TAG_BYTES = 16;
+const FILE_ID_BYTES = 16;
+/** Magic, version, reserved, header length, chunk size, file id: the part the wrapped key is bound to. */
+const FIXED_BYTES = 4 + 1 + 1 + 2 + 4 + FILE_ID_BYTES;
+const MAX_HEADER_BYTES = FIXED_BYTES + 1 + 255 + 4 + 1 + 255;
+/** Chunks per read when streaming out: about 1 MiB of ciphertext per disk read. */
+const CHUNKS_PER_READ = 16;
+/**
+ * Sealed output is handed on in pieces of about this size: one write per MiB instead of three
+ * per 64 KiB chunk (stream and syscall overhead per piece costs more than the copy).
+ */
+const OUTPUT_BATCH_BYTES = 1024 * 1024;
+
+/** A data key as the key service hands it out: the plaintext to seal with and its wrapped form to store. */
+export interface DataKey {
+  keyName: string;
+  keyVersion: number;
+  plaintext: Buffer;
+  wrapped: Buffer;
+}
+
+/** The key service operations the format needs: GenerateDataKey and Decrypt, bound to a context. */
+export interface DataKeySource {
+  generateDataKey(keyName: string, context: Buffer): DataKey;
+  decryptDataKey(keyName: string, keyVersion: number, wrapped: Buffer, context: Buffer): Buffer;
+}
+
+export interface SealedHeader {
+  chunkSize: number;
+  fileId: Buffer;
+  keyName: string;
+  keyVersion: number;
+  wrapped: Buffer;
+  /** Bytes the header occupies at the start of the file. */
+  length: number;
+}
+
+/** The context a file's data key is bound to: the fixed part of its header. */
+function fixedPart(chunkSize: number, fileId: Buffer, headerLength: number): Buffer {
+  const fixed = Buffer.alloc(FIXED_BYTES);
+  SEALED_MAGIC.copy(fixed, 0);
+  fixed.writeUInt8(SEALED_VERSION, 4);
+  fixed.writeUInt16BE(headerLength, 6);
+  fixed.writeUInt32BE(chunkSize, 8);
+  fileId.copy(fixed, 12);
+  return fixed;
+}
+
+function headerLength(keyName: string, wrappedLength: number): number {
+  return FIXED_BYTES + 1 + Buffer.byteLength(keyName) + 4 + 1 + wrappedLength;
+}
+
+/**
+ * Start a new sealed file: a fresh data key from `keys` under `keyName` and the header that
+ * names it. The returned key is what `sealChunks` encrypts with.
+ */
+export interface SealingFile {
+  header: Buffer;
+  key: Buffer;
+  fileId: Buffer;
+  chunkSize: number;
+  keyName: string;
+  keyVersion: number;
+}
+
+export function newSealedFile(keys: DataKeySource, keyName: string, chunkSize = DEFAULT_CHUNK_SIZE): SealingFile {
+  const fileId = randomBytes(FILE_ID_BYTES);
+  // The wrapped key's length is fixed by the key service (nonce + key + tag = 60 bytes).
+  const wrappedLength = 60;
+  const length = headerLength(keyName, wrappedLength);
+  const fixed = fixedPart(chunkSize, fileId, length);
+  const dataKey = keys.generateDataKey(keyName, fixed);
+  if (dataKey.wrapped.length !== wrappedLength || dataKey.keyName !== keyName) throw new KmsError("KMS.InternalError", "unexpected wrapped key length");
+  const name = Buffer.from(dataKey.keyName, "utf8");
+  if (name.length > 255) throw new KmsError("KMS.InternalError", "key name too long for a sealed header");
+  const header = Buffer.alloc(headerLength(dataKey.keyName, wrappedLength));
+  fixedPart(chunkSize, fileId, header.length).copy(header, 0);
+  let at = FIXED_BYTES;
+  header.writeUInt8(name.length, at++);
+  at += name.copy(header, at);
+  header.writeUInt32BE(dataKey.keyVersion, at);
+  at += 4;
+  header.writeUInt8(dataKey.wrapped.length, at++);
+  dataKey.wrapped.copy(header, at);
+  return { header, key: dataKey.plaintext, fileId, chunkSize, keyName, keyVersion: dataKey.keyVersion };
+}
+
+/** Parse a header (from the first bytes of a file); anything malformed is a corrupt file. */
+export function parseSealedHeader(bytes: Buffer): SealedHeader {
+  const corrupt = () => sealedCorrupt("malformed sealed-file header");
+  if (bytes.length < FIXED_BYTES + 1 || !bytes.subarray(0, 4).equals(SEALED_MAGIC)) throw corrupt();
+  if (bytes.readUInt8(4) !== SEALED_VERSION) throw sealedCorrupt(`unsupported sealed-file version ${bytes.readUInt8(4)}`);
+  const length = bytes.readUInt16BE(6);
+  const chunkSize = bytes.readUInt32BE(8);
+  if (length > bytes.length || length > MAX_HEADER_BYTES || chunkSize < 1024 || chunkSize > 16 * 1024 * 1024) throw corrupt();
+  const fileId = Buffer.from(bytes.subarray(12, 12 + FILE_ID_BYTES));
+  let at = FIXED_BYTES;
+  const nameLength = bytes.readUInt8(at++);
+  if (at + nameLength + 5 > length) throw corrupt();
+  const keyName = bytes.toString("utf8", at, at + nameLength);
+  at += nameLength;
+  const keyVersion = bytes.readUInt32BE(at);
+  at += 4;
+  const wrappedLength = bytes.readUInt8(at++);
+  if (at + wrappedLength !== length) throw corrupt();
+  return { chunkSize, fileId, keyName, keyVersion, wrapped: Buffer.from(bytes.subarray(at, length)), length };
+}
+
+/** The data key of a parsed header, unwrapped by the key service (which refuses a tampered header). */
+export function unsealKey(keys: DataKeySource, header: SealedHeader): Buffer {
+  return keys.decryptDataKey(header.keyName, header.keyVersion, header.wrapped, fixedPart(header.chunkSize, header.fileId, header.length));
+}
+
+function nonceFor(fileId: Buffer, index: number): Buffer {
+  const nonce = Buffer.allocUnsafe(12);
+  fileId.copy(nonce, 0, 0, 8);
+  nonce.writeUInt32BE(index, 8);
+  return nonce;
+}
+
+function aadFor(fileId: Buffer, index: number, final: boolean): Buffer {
+  const aad = Buffer.allocUnsafe(FILE_ID_BYTES + 9);
+  fileId.copy(aad, 0);
+  aad.writeBigUInt64BE(BigInt(index), FILE_ID_BYTES);
+  aad.writeUInt8(final ? 1 : 0, FILE_ID_BYTES + 8);
+  return aad;
+}
+
+function checkIndex(index: number): void {
+  // The nonce holds a 32-bit chunk counter: 2^32 chunks of 64 KiB is 256 TiB per file.
+  if (index > 0xffffffff) throw new KmsError("KMS.InternalError", "file too large for the sealed format");
+}
+
+/** Chunk `index` sealed: its ciphertext pieces then its tag. */
+function sealChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, plain: Buffer): Buffer[] {
+  checkIndex(index);
+  const cipher = createCipheriv("aes-256-gcm", key, nonceFor(fileId, index));
+  cipher.setAAD(aadFor(fileId, index, final));
+  return [cipher.update(plain), cipher.final(), cipher.getAuthTag()];
+}
+
+/** Chunk `index` opened; throws (KMS.CorruptData) unless it authenticates, so no unverified byte escapes. */
+function openChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
+  const cipherBytes = sealed.length - TAG_BYTES;
+  const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(fileId, index));
+  decipher.setAAD(aadFor(fileId, index, final));
+  decipher.setAuthTag(sealed.subarray(cipherBytes));
+  const plain = decipher.update(sealed.subarray(0, cipherBytes));
+  try {
+    decipher.final();
+  } catch (cause) {
+    throw sealedCorrupt(`chunk ${index} of a sealed file failed authentication`, cause);
+  }
+  return plain;
+}
+
+/** A small payload (a transcript waiting for delivery) sealed in memory, in the file format. */
+export function sealBuffer(keys: DataKeySource, keyName: string, plain: Buffer): Buffer {
+  const sealing = newSealedFile(keys, keyName);
+  try {
+    const parts = [sealing.header];
+    const chunks = Math.max(1, Math.ceil(plain.length / sealing.chunkSize));
+    for (let index = 0; index < chunks; index++) {
+      const piece = plain.subarray(index * sealing.chunkSize, (index + 1) * sealing.chunkSize);
+      parts.push(...sealChunk(sealing.key, sealing.fileId, index, index === chunks - 1, piece));
+    }
+    return Buffer.concat(parts);
+  } finally {
+    sealing.key.fill(0);
+  }
+}
+
+/** The plaintext of a `sealBuffer` result; throws unless every chunk authenticates. */
+export function openBuffer(keys: DataKeySource, sealed: Buffer): Buffer {
+  const header = parseSealedHeader(sealed);
+  const size = plaintextSizeOf(sealed.length - header.length, header.chunkSize);
+  if (size === undefined) throw sealedCorrupt("sealed payload has an impossible length (truncated?)");
+  const key = unsealKey(keys, header);
+  const stride = header.chunkSize + TAG_BYTES;
+  const chunks = Math.max(1, Math.ceil(size / header.chunkSize));
+  const out: Buffer[] = [];
+  for (let index = 0; index < chunks; index++) {
+    const at = header.length + index * stride;
+    out.push(openChunk(key, header.fileId, index, index === chunks - 1, sealed.subarray(at, Math.min(sealed.length, at + stride))));
+  }
+  return Buffer.concat(out, size);
+}
+
+/**
+ * Encrypt a plaintext stream into sealed chunks (the header first). A chunk is sealed only
+ * once it is known whether more bytes follow, because its final flag is part of its AAD; one
+ * chunk-sized staging buffer is reused throughout.
+ */
+export async function* sealChunks(
+  source: AsyncIterable<Buffer>,
+  sealing: SealingFile,
+): AsyncGenerator<Buffer> {
+  const { key, fileId, chunkSize } = sealing;
+  yield sealing.header;
+  const staging = Buffer.allocUnsafe(chunkSize);
+  let filled = 0;
+  let index = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const seal = (length: number, final: boolean): void => {
+    for (const part of sealChunk(key, fileId, index++, final, staging.subarray(0, length))) {
+      if (part.length === 0) continue;
+      pending.push(part);
+      pendingBytes += part.length;
+    }
+  };
+  const flush = (): Buffer => {
+    const batch = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return batch;
+  };
+  for await (const piece of source) {
+    let offset = 0;
+    while (offset < piece.length) {
+      if (filled === chunkSize) {
+        // More bytes follow: the full chunk in staging is not the last one.
+        seal(chunkSize, false);
+        filled = 0;
+        if (pendingBytes >= OUTPUT_BATCH_BYTES) yield flush();
+      }
+      const take = Math.min(chunkSize - filled, piece.length - offset);
+      piece.copy(staging, filled, offset, offset + take);
+      filled += take;
+      offset += take;
+    }
+  }
+  seal(filled, true);
+  yield flush();
+}
+
+/** Sealed size of a plaintext of `size` bytes (header excluded). */
+export function sealedBodySize(size: number, chunkSize: number): number {
+  const chunks = Math.max(1, Math.ceil(size / chunkSize));
+  return size + chunks * TAG_BYTES;
+}
+
+/** Plaintext size of a sealed body of `bodyBytes` (header excluded), or undefined when no plaintext has that size. */
+export function plaintextSizeOf(bodyBytes: number, chunkSize: number): number | undefined {
+  const stride = chunkSize + TAG_BYTES;
+  const full = Math.floor(bodyBytes / stride);
+  const rest = bodyBytes % stride;
+  if (rest === 0) return full === 0 ? undefined : full * chunkSize;
+  if (rest < TAG_BYTES) return undefined;
+  return full * chunkSize + rest - TAG_BYTES;
+}
+
+/**
+ * A sealed file opened for reading. `size` is the plaintext size the file's length implies;
+ * `range` yields verified plaintext only: a chunk whose tag fails throws before any of its
+ * bytes are yielded.
+ */
+export class SealedFileReader {
+  private constructor(
+    private readonly file: FileHandle,
+    private readonly header: SealedHeader,
+    private readonly key: Buffer,
+    readonly size: number,
+    /** The whole file, when the first read already held all of it (small objects: one read in all). */
+    private readonly whole: Buffer | undefined,
+  ) {}
+
+  /**
+   * Read and check the header, unwrap the data key. The caller keeps ownership of `file`.
+   * `expectedSize` (the plaintext size the metadata records) saves a stat; a file shorter
+   * than it implies fails when the missing bytes are read, before any of them is yielded.
+   */
+  static async open(file: FileHandle, keys: DataKeySource, expectedSize?: number): Promise<SealedFileReader> {
+    // Header and first chunk in one read: for small objects that is the whole file.
+    const first = Buffer.allocUnsafe(MAX_HEADER_BYTES + DEFAULT_CHUNK_SIZE + TAG_BYTES);
+    const { bytesRead } = await file.read(first, 0, first.length, 0);
+    const header = parseSealedHeader(first.subarray(0, bytesRead));
+    let size: number | undefined = expectedSize;
+    if (size === undefined) {
+      const { size: fileBytes } = await file.stat();
+      size = plaintextSizeOf(fileBytes - header.length, header.chunkSize);
+      if (size === undefined) throw sealedCorrupt("sealed file has an impossible length (truncated?)");
+    }
+    const fileBytes = header.length + sealedBodySize(size, header.chunkSize);
+    if (bytesRead < Math.min(first.length, fileBytes) || (bytesRead < first.length && bytesRead > fileBytes)) {
+      throw sealedCorrupt("sealed file length does not match its recorded size (truncated?)");
+    }
+    const whole = bytesRead >= fileBytes ? first.subarray(0, fileBytes) : undefined;
+    return new SealedFileReader(file, header, unsealKey(keys, header), size, whole);
+  }
+
+  get keyName(): string {
+    return this.header.keyName;
+  }
+
+  get keyVersion(): number {
+    return this.header.keyVersion;
+  }
+
+  /** Verified plaintext bytes start..end (inclusive), decrypting only the chunks they touch. */
+  async *range(start: number, end: number): AsyncGenerator<Buffer> {
+    if (this.size === 0 || end < start) {
+      // Still authenticate the (single, empty) chunk: an empty read of a forged file must fail too.
+      if (this.size === 0) await this.readChunks(0, 0);
+      return;
+    }
+    if (start < 0 || end >= this.size) throw new RangeError("range outside the sealed file");
+    const { chunkSize } = this.header;
+    const first = Math.floor(start / chunkSize);
+    const last = Math.floor(end / chunkSize);
+    for (let batch = first; batch <= last; batch += CHUNKS_PER_READ) {
+      const chunks = await this.readChunks(batch, Math.min(last, batch + CHUNKS_PER_READ - 1));
+      // One piece per batch (see OUTPUT_BATCH_BYTES), trimmed to the range at its ends.
+      const joined = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      const from = batch === first ? start - first * chunkSize : 0;
+      const to = batch + chunks.length - 1 === last ? end - batch * chunkSize + 1 : joined.length;
+      yield from === 0 && to === joined.length ? joined : joined.subarray(from, to);
+    }
+  }
+
+  /** Decrypt and verify chunks first..last (inclusive) in one read. */
+  private async readChunks(first: number, last: number): Promise<Buffer[]> {
+    const { chunkSize, fileId, length: headerBytes } = this.header;
+    const stride = chunkSize + TAG_BYTES;
+    const lastIndex = Math.max(0, Math.ceil(this.size / chunkSize) - 1);
+    const offset = headerBytes + first * stride;
+    const bytes = Math.min((last - first + 1) * stride, sealedBodySize(this.size, chunkSize) - first * stride);
+    let buffer: Buffer;
+    if (this.whole) {
+      buffer = this.whole.subarray(offset, offset + bytes);
+    } else {
+      buffer = Buffer.allocUnsafe(bytes);
+      const { bytesRead } = await this.file.read(buffer, 0, bytes, offset);
+      if (bytesRead !== bytes) throw sealedCorrupt("sealed file is shorter than its recorded size (truncated?)");
+    }
+    const out: Buffer[] = [];
+    for (let index = first, at = 0; index <= last; index++, at += stride) {
+      out.push(openChunk(this.key, fileId, index, index === lastIndex, buffer.subarray(at, Math.min(bytes, at + stride))));
+    }
+    return out;
+  }
+}
+
+/** A sealed file that does not authenticate: never a client's fault, never silently wrong bytes. */
+export function sealedCorrupt(message: string, cause?: unknown): KmsError {
+  return new KmsError("KMS.CorruptData", message, { cause });
+}
