@@ -19,6 +19,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { loadConfig } from "../src/shared/config/load.ts";
 import { createLogger } from "../src/shared/logger.ts";
+import { decodeEventKey } from "../src/storage/events/event-record.ts";
 import { startEarshot } from "../src/server/earshot.ts";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
         else waiting.set(key, resolve);
       });
     const unsubscribe = earshot.store.store.events.subscribe({ name: "bench-api", bucket: BUCKET, prefix: "transcripts/", events: ["s3:ObjectCreated:*"] }, (record) => {
-      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, " "));
+      const key = decodeEventKey(record.s3.object.key);
       const resolve = waiting.get(key);
       if (resolve) {
         waiting.delete(key);

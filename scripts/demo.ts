@@ -19,6 +19,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { decodeEventKey } from "../src/storage/events/event-record.ts";
 import { loadConfig } from "../src/shared/config/load.ts";
 import { createLogger } from "../src/shared/logger.ts";
 import { startEarshot } from "../src/server/earshot.ts";
@@ -212,7 +213,7 @@ class EventInbox {
   async waitFor(key: string, failure: () => string | undefined): Promise<void> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const event = this.received.find((record) => decodeURIComponent(record.s3.object.key.replace(/\+/g, " ")) === key);
+      const event = this.received.find((record) => decodeEventKey(record.s3.object.key) === key);
       if (event) {
         const { size, eTag, sequencer } = event.s3.object;
         console.log(`bucket event: ${event.eventName} s3://${BUCKET}/${key} (size ${size}, eTag ${eTag}, sequencer ${sequencer})`);

@@ -1,28 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
+import type { ListenSubmission } from "../jobs/listen-job.ts";
 import type { ApiKeyStore } from "../api-keys/api-key-store.ts";
 import { presignedUrlExpiry } from "../net/index.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { MediaReader } from "../sources/media-reader.ts";
-import { parseTranscribeOptions, type SpeechService, type TranscribeOptions } from "../speech/index.ts";
-import type { DeepgramWarning } from "../speech/index.ts";
+import { parseTranscribeOptions, type SpeechService } from "../speech/index.ts";
 import { ApiError, badRequest } from "./api-errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { tagsForNewJob } from "../jobs/job-access.ts";
 
 /** Accepts callback-mode requests; implemented by the job layer (durable, retried, delivered once). */
 export interface ListenJobs {
-  submit(request: ListenJobRequest): Promise<{ requestId: string }>;
-}
-
-export interface ListenJobRequest {
-  requestId: string;
-  ownerKeyId: string;
-  options: TranscribeOptions;
-  warnings: DeepgramWarning[];
-  callback: string;
-  /** Either a URL to fetch, or the uploaded body (spooled by the job layer before accepting). */
-  source: { url: string } | { body: AsyncIterable<Buffer> };
+  submit(request: ListenSubmission): Promise<{ requestId: string }>;
 }
 
 export interface ListenRouteOptions {

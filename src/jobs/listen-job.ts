@@ -34,6 +34,7 @@ export interface ListenSubmission {
   options: TranscribeOptions;
   warnings: DeepgramWarning[];
   callback: string;
+  /** Either a URL to fetch, or the uploaded body (spooled before the submission is accepted). */
   source: { url: string } | { body: AsyncIterable<Buffer> };
 }
 

@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { presignGet, presignPut, suggestExpiryForAudio } from "../presign/index.ts";
+import { presignGet, presignPut, suggestExpiryForAudioBytes } from "../presign/index.ts";
 import type { Logger } from "../shared/logger.ts";
+import { decodeEventKey } from "../storage/events/event-record.ts";
 import type { S3EventRecord } from "../storage/events/event-types.ts";
 import { transcriptKeyFor, type PipelineRule, type PipelineRules } from "./pipeline-rules.ts";
 
@@ -13,8 +14,6 @@ export interface PipelineRunnerOptions {
   logger: Logger;
 }
 
-/** Compressed speech at 32 kbit/s: sizes URL expiries generously from an object's bytes. */
-const ASSUMED_BYTES_PER_SECOND = 4000;
 
 /** A submission the API refused for good (4xx other than 408/429): recorded, not retried. */
 class RefusedSubmission extends Error {}
@@ -61,7 +60,7 @@ export class PipelineRunner {
 
   private async submit(rule: PipelineRule, bucket: string, key: string, transcriptKey: string, tag: string, size: number | undefined): Promise<string> {
     const { presigner } = this.options;
-    const expiresIn = suggestExpiryForAudio({ audioSeconds: (size ?? 0) / ASSUMED_BYTES_PER_SECOND });
+    const expiresIn = suggestExpiryForAudioBytes(size);
     const source = await presignGet(presigner, { bucket, key }, { expiresIn });
     const callback = await presignPut(presigner, { bucket, key: transcriptKey }, { expiresIn, contentType: "application/json" });
     const query = new URLSearchParams();
@@ -96,9 +95,4 @@ export class PipelineRunner {
     if (transient) throw new Error(`the speech API answered ${response.status}: ${message}`);
     throw new RefusedSubmission(`the speech API refused it (${response.status}): ${message}`);
   }
-}
-
-/** S3 event keys are form-encoded (spaces as '+'). */
-export function decodeEventKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, " "));
 }

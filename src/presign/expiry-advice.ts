@@ -40,3 +40,11 @@ export function suggestExpiryForAudio(inputs: AudioExpiryInputs): number {
   const needed = (processing + (inputs.queueSeconds ?? 300)) * 2;
   return Math.min(604_800, Math.max(600, Math.ceil(needed / 60) * 60));
 }
+
+/** Compressed speech at 32 kbit/s: errs towards longer audio (and so longer expiries) for a file's size. */
+const ASSUMED_AUDIO_BYTES_PER_SECOND = 4000;
+
+/** An expiry for URLs that fetch or receive the transcript of an audio file of `bytes`, duration unknown. */
+export function suggestExpiryForAudioBytes(bytes: number | undefined): number {
+  return suggestExpiryForAudio({ audioSeconds: (bytes ?? 0) / ASSUMED_AUDIO_BYTES_PER_SECOND });
+}

@@ -15,4 +15,4 @@ export {
   type PresignPostOptions,
   type PresignUrlLimits,
 } from "./presign.ts";
-export { adviseExpiry, suggestExpiryForAudio, SKEW_SAFE_SECONDS, type AudioExpiryInputs } from "./expiry-advice.ts";
+export { adviseExpiry, suggestExpiryForAudio, suggestExpiryForAudioBytes, SKEW_SAFE_SECONDS, type AudioExpiryInputs } from "./expiry-advice.ts";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { AppError } from "../../shared/errors.ts";
+import { namedValues } from "../flags.ts";
 import { apiClientFor, withApiOptions, type ApiFlags } from "../api-client.ts";
 
 interface RuleView {
@@ -33,11 +33,7 @@ export function registerPipelinesCommand(program: Command): void {
     .option("--param <name=value...>", "/v1/listen options, e.g. smart_format=true redact=pii")
     .action(async (id: string, flags: ApiFlags & { bucket: string; prefix: string; suffix: string; outputPrefix: string; param?: string[] }) => {
       const options: Record<string, string[]> = {};
-      for (const pair of flags.param ?? []) {
-        const at = pair.indexOf("=");
-        if (at <= 0) throw new AppError("FLAG_INVALID", `--param takes name=value, got "${pair}"`);
-        (options[pair.slice(0, at)] ??= []).push(pair.slice(at + 1));
-      }
+      for (const [name, value] of namedValues(flags.param, "--param")) (options[name] ??= []).push(value);
       const rule = await client(flags).call<RuleView>({
         method: "PUT",
         path: `/v1/pipelines/${encodeURIComponent(id)}`,

@@ -12,6 +12,7 @@ import {
   suggestExpiryForAudio,
   type PresignUrlLimits,
 } from "../../presign/index.ts";
+import { namedValues } from "../flags.ts";
 import { configOf, resolveStoreTarget } from "../targets.ts";
 
 interface TargetFlags {
@@ -64,7 +65,7 @@ export function registerPresignCommand(program: Command): void {
         await presignPut(client, parseS3Url(url), {
           expiresIn,
           contentType: flags.contentType,
-          metadata: parseMetadata(flags.metadata),
+          metadata: Object.fromEntries(namedValues(flags.metadata, "--metadata")),
           limits: limitsOf(flags),
         }),
       );
@@ -114,7 +115,7 @@ export function registerPresignCommand(program: Command): void {
         if (bucketOnly) input.Bucket = bucketOnly[1];
         else Object.assign(input, toInput(parseS3Url(url), operation));
       }
-      for (const [name, value] of Object.entries(parseMetadata(flags.param))) input[name] = /^\d+$/.test(value) ? Number(value) : value;
+      for (const [name, value] of namedValues(flags.param, "--param")) input[name] = /^\d+$/.test(value) ? Number(value) : value;
       print(await presignOperation(client, operation, input, expiresIn));
     });
 }
@@ -146,16 +147,6 @@ function setup(program: Command, flags: TargetFlags): { client: ReturnType<typeo
   const expiresIn = Number(flags.expiresIn);
   for (const warning of adviseExpiry(expiresIn).warnings) process.stderr.write(`earshot: warning: ${warning}\n`);
   return { client: createS3Client(resolveStoreTarget(configOf(program), flags)), expiresIn };
-}
-
-function parseMetadata(pairs: string[] | undefined): Record<string, string> {
-  const metadata: Record<string, string> = {};
-  for (const pair of pairs ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new AppError("FLAG_INVALID", `expected name=value, got "${pair}"`);
-    metadata[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return metadata;
 }
 
 function print(text: string): void {

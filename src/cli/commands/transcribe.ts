@@ -4,9 +4,10 @@ import { Readable } from "node:stream";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import type { JobView } from "../../api/jobs-route.ts";
-import { createS3Client, isS3Url, parseS3Url, presignGet, presignPut, suggestExpiryForAudio } from "../../presign/index.ts";
+import { createS3Client, isS3Url, parseS3Url, presignGet, presignPut, suggestExpiryForAudioBytes } from "../../presign/index.ts";
 import { AppError } from "../../shared/errors.ts";
 import { ApiClient, withApiOptions, type RequestBody } from "../api-client.ts";
+import { namedValues } from "../flags.ts";
 import { configOf, resolveApiTarget, resolveStoreTarget } from "../targets.ts";
 
 interface TranscribeFlags {
@@ -33,8 +34,6 @@ interface TranscribeFlags {
   param?: string[];
 }
 
-/** Bytes of compressed speech per second we assume when sizing URL expiries (32 kbit/s: errs long). */
-const ASSUMED_BYTES_PER_SECOND = 4000;
 
 /**
  * `earshot transcribe <file | s3://… | https://…> [--to s3://bucket/key | --out file]`:
@@ -77,7 +76,7 @@ export function registerTranscribeCommand(program: Command): void {
         const query = listenQuery(flags);
         if (flags.to) {
           const target = parseS3Url(flags.to);
-          const expiresIn = suggestExpiryForAudio({ audioSeconds: (audio.size ?? 0) / ASSUMED_BYTES_PER_SECOND });
+          const expiresIn = suggestExpiryForAudioBytes(audio.size);
           query.set("callback", await presignPut(s3!, target, { expiresIn, contentType: "application/json" }));
           query.set("callback_method", "put");
           progress.show(audio.upload ? "uploading" : "submitting");
@@ -128,7 +127,7 @@ async function openSource(source: string, s3: ReturnType<typeof createS3Client> 
     } catch (error) {
       throw describeS3Failure(error, source);
     }
-    const expiresIn = suggestExpiryForAudio({ audioSeconds: (size ?? 0) / ASSUMED_BYTES_PER_SECOND });
+    const expiresIn = suggestExpiryForAudioBytes(size);
     const url = await presignGet(s3!, location, { expiresIn });
     return { size, upload: false, request: () => jsonUrl(url) };
   }
@@ -190,11 +189,7 @@ function listenQuery(flags: TranscribeFlags): URLSearchParams {
   for (const kind of flags.redact ?? []) query.append("redact", kind);
   for (const word of flags.keywords ?? []) query.append("keywords", word);
   for (const term of flags.search ?? []) query.append("search", term);
-  for (const pair of flags.param ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new AppError("FLAG_INVALID", `--param takes name=value, got "${pair}"`);
-    query.append(pair.slice(0, at), pair.slice(at + 1));
-  }
+  for (const [name, value] of namedValues(flags.param, "--param")) query.append(name, value);
   return query;
 }
 

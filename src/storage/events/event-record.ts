@@ -22,6 +22,11 @@ export function encodeEventKey(key: string): string {
     .join("/");
 }
 
+/** The key an event record names (the inverse of encodeEventKey). */
+export function decodeEventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, " "));
+}
+
 export interface RecordContext {
   region: string;
   time: Date;

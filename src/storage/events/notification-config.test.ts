@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isAppError } from "../../shared/errors.ts";
-import { encodeEventKey, formatSequencer } from "./event-record.ts";
+import { decodeEventKey, encodeEventKey, formatSequencer } from "./event-record.ts";
 import { ruleMatches, validateNotificationConfiguration, type NotificationRule, type NotificationRuleInput } from "./notification-config.ts";
 
 const ARN = "arn:minio:sqs::primary:webhook";
@@ -83,6 +83,7 @@ describe("event record helpers", () => {
     assert.equal(encodeEventKey("a/b c/d+e&f=g"), "a/b+c/d%2Be%26f%3Dg");
     assert.equal(encodeEventKey("日本.txt"), "%E6%97%A5%E6%9C%AC.txt");
     assert.equal(encodeEventKey("2024-01-01T00:00:00 (1).wav"), "2024-01-01T00%3A00%3A00+%281%29.wav");
+    for (const key of ["red flower.jpg", "a/b c/d+e&f=g", "日本.txt", "100% sure+.wav"]) assert.equal(decodeEventKey(encodeEventKey(key)), key);
   });
 
   test("sequencers are fixed-width upper-case hex, so string order is numeric order", () => {
