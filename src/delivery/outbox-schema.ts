@@ -1,13 +1,11 @@
-import { chmodSync, closeSync, openSync } from "node:fs";
-import Database from "better-sqlite3";
+import { applyMigrations, openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
 
-export type OutboxDatabase = Database.Database;
+export type OutboxDatabase = SqliteDatabase;
 
 /**
  * The outbox's own tables. They can live in the store's metadata database (so a message
  * can be enqueued in the same transaction as the write that causes it) or in a file of
- * their own. The version is kept in `delivery_schema`, not PRAGMA user_version, which
- * belongs to whoever owns the database file.
+ * their own; either way the version is recorded per module by applyMigrations.
  * DO NOT edit a shipped migration: append a new one.
  */
 const MIGRATIONS: readonly string[] = [
@@ -43,21 +41,9 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Create or upgrade the outbox tables in `db` (idempotent, one transaction per step). */
+/** Create or upgrade the outbox tables in `db` (module "delivery" in schema_migrations). */
 export function migrateOutbox(db: OutboxDatabase): void {
-  db.exec("CREATE TABLE IF NOT EXISTS delivery_schema (version INTEGER NOT NULL)");
-  const row = db.prepare("SELECT version FROM delivery_schema").get() as { version: number } | undefined;
-  const current = row?.version ?? 0;
-  if (current > MIGRATIONS.length) {
-    throw new Error(`delivery outbox schema v${current} is newer than this Earshot (v${MIGRATIONS.length}); upgrade Earshot`);
-  }
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
-      db.prepare("DELETE FROM delivery_schema").run();
-      db.prepare("INSERT INTO delivery_schema (version) VALUES (?)").run(version + 1);
-    }).immediate();
-  }
+  applyMigrations(db, "delivery", MIGRATIONS);
 }
 
 /**
@@ -65,12 +51,7 @@ export function migrateOutbox(db: OutboxDatabase): void {
  * it holds presigned URLs and callback payloads until they are delivered.
  */
 export function openOutboxDatabase(path: string): OutboxDatabase {
-  closeSync(openSync(path, "a", 0o600));
-  chmodSync(path, 0o600);
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
+  const db = openSqlite(path);
   migrateOutbox(db);
   return db;
 }

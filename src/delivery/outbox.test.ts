@@ -114,13 +114,13 @@ describe("schema", () => {
     new Outbox(db);
     const again = new Outbox(db);
     assert.equal(db.pragma("user_version", { simple: true }), 7);
-    assert.deepEqual(db.prepare("SELECT version FROM delivery_schema").get(), { version: 1 });
+    assert.deepEqual(db.prepare("SELECT version FROM schema_migrations WHERE module = 'delivery'").get(), { version: 1 });
     again.enqueue(message());
   });
 
   test("refuses a schema newer than this code", () => {
     const db = new Database(":memory:");
-    db.exec("CREATE TABLE delivery_schema (version INTEGER NOT NULL); INSERT INTO delivery_schema VALUES (99)");
+    db.exec("CREATE TABLE schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL); INSERT INTO schema_migrations VALUES ('delivery', 99)");
     assert.throws(() => new Outbox(db), /schema v99 is newer/);
   });
 
