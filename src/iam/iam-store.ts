@@ -131,7 +131,6 @@ export class IamStore {
   private constructor(
     private readonly db: SqliteDatabase,
     private readonly box: SecretBox,
-    private readonly ownsDb: boolean,
   ) {
     applyMigrations(db, "iam", MIGRATIONS);
     this.sql = {
@@ -146,16 +145,11 @@ export class IamStore {
 
   /** The IAM tables inside `<dataDir>/store.db`, sealed with `<dataDir>/iam-master.key`. */
   static open(dataDir: string): IamStore {
-    return new IamStore(openSqlite(join(dataDir, "store.db")), SecretBox.open(join(dataDir, "iam-master.key")), true);
-  }
-
-  /** Share an already open store database (the store server's own connection). */
-  static attach(db: SqliteDatabase, dataDir: string): IamStore {
-    return new IamStore(db, SecretBox.open(join(dataDir, "iam-master.key")), false);
+    return new IamStore(openSqlite(join(dataDir, "store.db")), SecretBox.open(join(dataDir, "iam-master.key")));
   }
 
   close(): void {
-    if (this.ownsDb) this.db.close();
+    this.db.close();
   }
 
   // ---- users and policies (CLI) ----

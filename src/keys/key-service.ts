@@ -82,9 +82,9 @@ export class KeyService implements DataKeySource {
     this.db.close();
   }
 
-  /** Create the key unless it exists (built-in keys on start). */
-  ensureKey(name: string): KeyInfo {
-    return this.find(name) ?? this.createKey(name);
+  /** Create the key unless it exists (built-in keys). One indexed lookup when it does: writes call this. */
+  ensureKey(name: string): void {
+    if (!this.sql.getKey.get(name)) this.createKey(name);
   }
 
   createKey(name: string): KeyInfo {

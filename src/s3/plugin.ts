@@ -26,8 +26,8 @@ export interface S3PluginOptions {
   access: AccessControl;
   /** One line per request (allowed or denied, and why). */
   audit: AuditSink;
-  /** Use counts for presigned URLs with X-Earshot-Max-Uses (absent: such URLs are refused). */
-  urlUses?: UrlUseCounter;
+  /** Use counts for presigned URLs with X-Earshot-Max-Uses. */
+  urlUses: UrlUseCounter;
 }
 
 const METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"] as const;

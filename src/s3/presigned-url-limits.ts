@@ -31,7 +31,7 @@ export interface UrlLimitRequest {
  * address is checked first, so a refused caller never spends a use. Every admitted request
  * counts as a use, whatever its outcome (as a bearer URL, an attempt is a use).
  */
-export function enforcePresignedUrlLimits(request: UrlLimitRequest, counter: UrlUseCounter | undefined): void {
+export function enforcePresignedUrlLimits(request: UrlLimitRequest, counter: UrlUseCounter): void {
   const { query, auth } = request;
   const maxUsesText = query.get(MAX_USES_PARAM);
   const sourceIpText = query.get(SOURCE_IP_PARAM);
@@ -48,7 +48,6 @@ export function enforcePresignedUrlLimits(request: UrlLimitRequest, counter: Url
   }
   if (maxUsesText !== null) {
     const maxUses = parseMaxUses(maxUsesText);
-    if (!counter) throw new S3Error("NotImplemented", `${MAX_USES_PARAM} is not enabled on this store`, { status: 501 });
     const signature = (query.get("X-Amz-Signature") ?? "").toLowerCase();
     const admitted = counter.admit(signature, maxUses, urlExpiry(query));
     if (admitted === undefined) {

@@ -19,7 +19,7 @@ import {
 import { validateBucketName } from "./bucket-names.ts";
 import { openStoreDatabase, type StoreDatabase } from "./database.ts";
 import { StorageError, noSuchBucket, noSuchKey } from "./errors.ts";
-import { ObjectEvents, readNotification, NOTIFICATION_SETTING, type ObjectEventsOptions } from "./events/object-events.ts";
+import { ObjectEvents, NOTIFICATION_SETTING, type ObjectEventsOptions } from "./events/object-events.ts";
 import type { CreatedEventName, EventOrigin } from "./events/event-types.ts";
 import {
   validateNotificationConfiguration,
@@ -217,9 +217,7 @@ export class ObjectStore {
   }
 
   getBucketNotification(bucket: string): NotificationConfiguration {
-    const row = this.sql.getSettings.get(bucket) as { settings: string } | undefined;
-    if (!row) throw noSuchBucket(bucket);
-    return readNotification(row.settings);
+    return (this.getBucketSetting(bucket, NOTIFICATION_SETTING) as NotificationConfiguration | undefined) ?? { rules: [] };
   }
 
   // ---- objects -------------------------------------------------------------------------
