@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { presignGet, presignPut } from "../../src/presign/index.ts";
 import { assertFetchS3Error, rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { presignerClient, startTestStore, type TestStore } from "../helpers/test-store.ts";
@@ -91,6 +92,20 @@ describe("max uses", () => {
   test("a malformed limit signed into the URL is 400 InvalidArgument; the presigner refuses it up front", async () => {
     await assert.rejects(presignGet(presigner, object, { expiresIn: 300, limits: { maxUses: 0 } }), /max uses must be a whole number from 1 to 1000000, got 0/);
     await assert.rejects(presignGet(presigner, object, { expiresIn: 300, limits: { sourceIp: "10.0.0.0/33" } }), /source IP must be IP addresses or CIDR ranges.*"10\.0\.0\.0\/33"/);
+    // Signed by a client that does not validate: the store refuses it itself.
+    for (const [name, value] of [["X-Earshot-Max-Uses", "0"], ["X-Earshot-Source-Ip", "10.0.0.0/33"]] as const) {
+      const command = new GetObjectCommand({ Bucket: BUCKET, Key: object.key });
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          (args.request as { query: Record<string, string> }).query[name] = value;
+          return next(args);
+        },
+        { step: "build" },
+      );
+      const url = await getSignedUrl(presigner, command, { expiresIn: 300 });
+      assert.ok(url.includes(`${name}=`), url);
+      await assertFetchS3Error(await fetch(url), "InvalidArgument", 400);
+    }
   });
 });
 
