@@ -25,6 +25,7 @@ test("keys are stored hashed, authenticate by token, and stop working when revok
     keys.revoke(key.id);
     assert.equal(keys.authenticate(token), undefined);
     assert.throws(() => keys.revoke(key.id), /already revoked/);
+    assert.throws(() => keys.revoke("000000000000"), { code: "KEY_NOT_FOUND", message: "no API key with id 000000000000" });
     assert.throws(() => keys.create({ name: "x", scopes: [] }), /at least one scope/);
     assert.throws(() => keys.create({ name: "x", scopes: ["root" as "admin"] }), /Invalid enum value/);
   } finally {

@@ -15,7 +15,6 @@ export const invalidAuth = () => new ApiError("INVALID_AUTH", "Invalid credentia
 export const insufficientPermissions = (scope: string) =>
   new ApiError("INSUFFICIENT_PERMISSIONS", `User does not have sufficient permissions: this API key lacks the "${scope}" scope.`, 403);
 export const badRequest = (message: string) => new ApiError("Bad Request", message, 400);
-export const remoteContentError = (message: string, options: AppErrorOptions = {}) => new ApiError("REMOTE_CONTENT_ERROR", message, 400, options);
 
 /** Domain codes whose Deepgram err_code differs from our own. */
 const ERR_CODE: Record<string, string> = {

@@ -142,13 +142,8 @@ const STATUS: Record<JobState, MediaJobStatusWord> = {
   cancelled: "Cancelled",
 };
 export type MediaJobStatusWord = "Pending" | "Running" | "Success" | "Failed" | "Cancelled";
-export const STATE_OF_STATUS: Record<MediaJobStatusWord, JobState> = {
-  Pending: "queued",
-  Running: "running",
-  Success: "succeeded",
-  Failed: "failed",
-  Cancelled: "cancelled",
-};
+/** The job state a status word names (STATUS read backwards; every state has its own word). */
+const STATE_OF_STATUS = Object.fromEntries(Object.entries(STATUS).map(([state, word]) => [word, state])) as Record<MediaJobStatusWord, JobState>;
 
 export interface MediaJobStatus {
   path: string;
@@ -219,7 +214,6 @@ export class MediaJobs {
     checkLocation(submission.input, "input", http, this.dependencies.s3);
     checkLocation(submission.output, "output", http, this.dependencies.s3);
     if (submission.onComplete) {
-      if (!/^https?:\/\//i.test(submission.onComplete.url)) throw requestError("on_complete.url must be an http(s) URL");
       checkHttp(submission.onComplete.url, "on_complete.url", http);
     }
     const input: MediaJobInput = {

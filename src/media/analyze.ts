@@ -84,13 +84,6 @@ export async function analyzeMedia(tools: MediaTools, path: string, options: Ana
   };
 }
 
-/** Just the loudness numbers (enhance uses them to report before/after). */
-export async function measureLoudness(tools: MediaTools, path: string, options: AnalyzeOptions): Promise<AnalysisReport["audio"]["loudness"]> {
-  const info = await probeMedia(tools, path, { signal: options.signal, label: options.label ?? "input" });
-  requireAudio(info, options.label ?? "input");
-  return (await measureAudio(tools, path, info, { ...DEFAULT_ANALYZE_SETTINGS, ...options.settings }, options)).loudness;
-}
-
 async function measureAudio(tools: MediaTools, path: string, info: MediaInfo, settings: AnalyzeSettings, options: AnalyzeOptions): Promise<AnalysisReport["audio"]> {
   const parser = new FilterLogParser();
   const filters = [

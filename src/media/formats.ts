@@ -42,10 +42,6 @@ const EXTENSIONS: Record<string, OutputFormatName> = {
   webm: "webm",
 };
 
-export function isOutputFormat(name: string): name is OutputFormatName {
-  return (OUTPUT_FORMAT_NAMES as readonly string[]).includes(name);
-}
-
 /** The format a file name asks for by its extension (`.../talk.mp3` -> mp3), if any. */
 export function formatFromName(name: string): OutputFormatName | undefined {
   const extension = /\.([a-z0-9]{2,5})$/i.exec(name)?.[1]?.toLowerCase();

@@ -44,8 +44,9 @@ export async function startEarshot(config: EarshotConfig, logger: Logger): Promi
   const tokenFile = join(resolve(config.api.dataDir), "local-api-key");
   let apiToken: string;
   let createdApiToken = false;
-  if (existsSync(tokenFile) && api.keys.authenticate(readFileSync(tokenFile, "utf8").trim())) {
-    apiToken = readFileSync(tokenFile, "utf8").trim();
+  const saved = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined;
+  if (saved && api.keys.authenticate(saved)) {
+    apiToken = saved;
   } else {
     apiToken = api.keys.create({ name: "local (earshot up)", scopes: ["listen", "media", "admin"] }).token;
     writeFileSync(tokenFile, `${apiToken}\n`, { mode: 0o600 });
