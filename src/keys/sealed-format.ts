@@ -20,19 +20,19 @@ import { KmsError } from "./kms-errors.ts";
  */
 export const SEALED_MAGIC = Buffer.from("ESF1", "latin1");
 export const SEALED_VERSION = 1;
-export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+/** New files use 1 MiB chunks (the header records the size, so files with other sizes still read). */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 const TAG_BYTES = 16;
 const FILE_ID_BYTES = 16;
 /** Magic, version, reserved, header length, chunk size, file id: the part the wrapped key is bound to. */
 const FIXED_BYTES = 4 + 1 + 1 + 2 + 4 + FILE_ID_BYTES;
 const MAX_HEADER_BYTES = FIXED_BYTES + 1 + 255 + 4 + 1 + 255;
-/** Chunks per read when streaming out: about 1 MiB of ciphertext per disk read. */
-const CHUNKS_PER_READ = 16;
-/**
- * Sealed output is handed on in pieces of about this size: one write per MiB instead of three
- * per 64 KiB chunk (stream and syscall overhead per piece costs more than the copy).
- */
-const OUTPUT_BATCH_BYTES = 1024 * 1024;
+/** About this much ciphertext per disk read when streaming out (whole chunks; at least one). */
+const READ_BYTES = 1024 * 1024;
+/** Batches read ahead while streaming out: the disk read overlaps decryption and sending. */
+const READ_AHEAD = 2;
+/** Objects up to this size are read whole (header and single chunk) in one read. */
+const WHOLE_READ_BYTES = 256 * 1024;
 
 /** A data key as the key service hands it out: the plaintext to seal with and its wrapped form to store. */
 export interface DataKey {
@@ -150,11 +150,11 @@ function aadFor(fileId: Buffer, index: number, final: boolean): Buffer {
 }
 
 function checkIndex(index: number): void {
-  // The nonce holds a 32-bit chunk counter: 2^32 chunks of 64 KiB is 256 TiB per file.
+  // The nonce holds a 32-bit chunk counter: 2^32 chunks of 1 MiB is 4 PiB per file.
   if (index > 0xffffffff) throw new KmsError("KMS.InternalError", "file too large for the sealed format");
 }
 
-/** Chunk `index` sealed: its ciphertext pieces then its tag. */
+/** Chunk `index` sealed: its ciphertext then its tag (pieces, to avoid a copy). */
 function sealChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, plain: Buffer): Buffer[] {
   checkIndex(index);
   const cipher = createCipheriv("aes-256-gcm", key, nonceFor(fileId, index));
@@ -165,6 +165,7 @@ function sealChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, p
 /** Chunk `index` opened; throws (KMS.CorruptData) unless it authenticates, so no unverified byte escapes. */
 function openChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
   const cipherBytes = sealed.length - TAG_BYTES;
+  if (cipherBytes < 0) throw sealedCorrupt(`chunk ${index} of a sealed file is too short`);
   const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(fileId, index));
   decipher.setAAD(aadFor(fileId, index, final));
   decipher.setAuthTag(sealed.subarray(cipherBytes));
@@ -175,6 +176,29 @@ function openChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, s
     throw sealedCorrupt(`chunk ${index} of a sealed file failed authentication`, cause);
   }
   return plain;
+}
+
+/**
+ * A bounded window of pending work whose results are taken in submission order. A result
+ * that fails while an earlier one is awaited is not an unhandled rejection: it is thrown
+ * when its turn comes (or dropped with the rest when the consumer stops early).
+ */
+class OrderedWindow<T> {
+  private readonly pending: Promise<T>[] = [];
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  push(work: Promise<T>): void {
+    work.catch(() => undefined);
+    this.pending.push(work);
+  }
+
+  /** The oldest result; call only when size > 0. */
+  take(): Promise<T> {
+    return this.pending.shift() as Promise<T>;
+  }
 }
 
 /** A small payload (a transcript waiting for delivery) sealed in memory, in the file format. */
@@ -223,29 +247,13 @@ export async function* sealChunks(
   const staging = Buffer.allocUnsafe(chunkSize);
   let filled = 0;
   let index = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const seal = (length: number, final: boolean): void => {
-    for (const part of sealChunk(key, fileId, index++, final, staging.subarray(0, length))) {
-      if (part.length === 0) continue;
-      pending.push(part);
-      pendingBytes += part.length;
-    }
-  };
-  const flush = (): Buffer => {
-    const batch = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return batch;
-  };
   for await (const piece of source) {
     let offset = 0;
     while (offset < piece.length) {
       if (filled === chunkSize) {
         // More bytes follow: the full chunk in staging is not the last one.
-        seal(chunkSize, false);
+        yield* nonEmpty(sealChunk(key, fileId, index++, false, staging));
         filled = 0;
-        if (pendingBytes >= OUTPUT_BATCH_BYTES) yield flush();
       }
       const take = Math.min(chunkSize - filled, piece.length - offset);
       piece.copy(staging, filled, offset, offset + take);
@@ -253,8 +261,11 @@ export async function* sealChunks(
       offset += take;
     }
   }
-  seal(filled, true);
-  yield flush();
+  yield* nonEmpty(sealChunk(key, fileId, index, true, staging.subarray(0, filled)));
+}
+
+function nonEmpty(parts: Buffer[]): Buffer[] {
+  return parts.filter((part) => part.length > 0);
 }
 
 /** Sealed size of a plaintext of `size` bytes (header excluded). */
@@ -279,6 +290,9 @@ export function plaintextSizeOf(bodyBytes: number, chunkSize: number): number | 
  * bytes are yielded.
  */
 export class SealedFileReader {
+  /** Read buffers no longer in use: each read's bytes are decrypted into new buffers at once, so its buffer is free again. */
+  private readonly spare: Buffer[] = [];
+
   private constructor(
     private readonly file: FileHandle,
     private readonly header: SealedHeader,
@@ -294,8 +308,8 @@ export class SealedFileReader {
    * than it implies fails when the missing bytes are read, before any of them is yielded.
    */
   static async open(file: FileHandle, keys: DataKeySource, expectedSize?: number): Promise<SealedFileReader> {
-    // Header and first chunk in one read: for small objects that is the whole file.
-    const first = Buffer.allocUnsafe(MAX_HEADER_BYTES + DEFAULT_CHUNK_SIZE + TAG_BYTES);
+    // Header and, for a small file of one chunk, the whole file in one read.
+    const first = Buffer.allocUnsafe(MAX_HEADER_BYTES + (expectedSize !== undefined && expectedSize <= WHOLE_READ_BYTES ? expectedSize + TAG_BYTES : 0));
     const { bytesRead } = await file.read(first, 0, first.length, 0);
     const header = parseSealedHeader(first.subarray(0, bytesRead));
     let size: number | undefined = expectedSize;
@@ -309,6 +323,10 @@ export class SealedFileReader {
       throw sealedCorrupt("sealed file length does not match its recorded size (truncated?)");
     }
     const whole = bytesRead >= fileBytes ? first.subarray(0, fileBytes) : undefined;
+    // A longer file: one stat refuses a truncated or swapped file before anything is sent.
+    if (!whole && expectedSize !== undefined && (await file.stat()).size !== fileBytes) {
+      throw sealedCorrupt("sealed file length does not match its recorded size (truncated?)");
+    }
     return new SealedFileReader(file, header, unsealKey(keys, header), size, whole);
   }
 
@@ -320,7 +338,10 @@ export class SealedFileReader {
     return this.header.keyVersion;
   }
 
-  /** Verified plaintext bytes start..end (inclusive), decrypting only the chunks they touch. */
+  /**
+   * Verified plaintext bytes start..end (inclusive), decrypting only the chunks they touch.
+   * The next batch is read from disk while the current one is consumed (READ_AHEAD batches).
+   */
   async *range(start: number, end: number): AsyncGenerator<Buffer> {
     if (this.size === 0 || end < start) {
       // Still authenticate the (single, empty) chunk: an empty read of a forged file must fail too.
@@ -331,34 +352,53 @@ export class SealedFileReader {
     const { chunkSize } = this.header;
     const first = Math.floor(start / chunkSize);
     const last = Math.floor(end / chunkSize);
-    for (let batch = first; batch <= last; batch += CHUNKS_PER_READ) {
-      const chunks = await this.readChunks(batch, Math.min(last, batch + CHUNKS_PER_READ - 1));
-      // One piece per batch (see OUTPUT_BATCH_BYTES), trimmed to the range at its ends.
+    const perRead = Math.max(1, Math.floor(READ_BYTES / chunkSize));
+    const window = new OrderedWindow<Buffer[]>();
+    let next = first;
+    const readAhead = () => {
+      while (window.size < READ_AHEAD && next <= last) {
+        const to = Math.min(last, next + perRead - 1);
+        window.push(this.readChunks(next, to));
+        next = to + 1;
+      }
+    };
+    for (let batch = first; batch <= last; ) {
+      readAhead();
+      const chunks = await window.take();
+      // One piece per batch (one write downstream), trimmed to the range at its ends.
       const joined = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       const from = batch === first ? start - first * chunkSize : 0;
       const to = batch + chunks.length - 1 === last ? end - batch * chunkSize + 1 : joined.length;
+      batch += chunks.length;
       yield from === 0 && to === joined.length ? joined : joined.subarray(from, to);
     }
   }
 
   /** Decrypt and verify chunks first..last (inclusive) in one read. */
   private async readChunks(first: number, last: number): Promise<Buffer[]> {
-    const { chunkSize, fileId, length: headerBytes } = this.header;
+    const { chunkSize, length: headerBytes } = this.header;
     const stride = chunkSize + TAG_BYTES;
-    const lastIndex = Math.max(0, Math.ceil(this.size / chunkSize) - 1);
     const offset = headerBytes + first * stride;
     const bytes = Math.min((last - first + 1) * stride, sealedBodySize(this.size, chunkSize) - first * stride);
-    let buffer: Buffer;
-    if (this.whole) {
-      buffer = this.whole.subarray(offset, offset + bytes);
-    } else {
-      buffer = Buffer.allocUnsafe(bytes);
+    if (this.whole) return this.openChunks(first, last, this.whole.subarray(offset, offset + bytes));
+    const spare = this.spare.pop();
+    const buffer = spare && spare.length >= bytes ? spare : Buffer.allocUnsafe(Math.max(bytes, READ_BYTES));
+    try {
       const { bytesRead } = await this.file.read(buffer, 0, bytes, offset);
       if (bytesRead !== bytes) throw sealedCorrupt("sealed file is shorter than its recorded size (truncated?)");
+      return this.openChunks(first, last, buffer.subarray(0, bytes));
+    } finally {
+      this.spare.push(buffer);
     }
+  }
+
+  private openChunks(first: number, last: number, sealed: Buffer): Buffer[] {
+    const { chunkSize, fileId } = this.header;
+    const stride = chunkSize + TAG_BYTES;
+    const lastIndex = Math.max(0, Math.ceil(this.size / chunkSize) - 1);
     const out: Buffer[] = [];
     for (let index = first, at = 0; index <= last; index++, at += stride) {
-      out.push(openChunk(this.key, fileId, index, index === lastIndex, buffer.subarray(at, Math.min(bytes, at + stride))));
+      out.push(openChunk(this.key, fileId, index, index === lastIndex, sealed.subarray(at, Math.min(sealed.length, at + stride))));
     }
     return out;
   }

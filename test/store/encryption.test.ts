@@ -29,13 +29,13 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import type { KeyService } from "../../src/keys/key-service.ts";
 import { openKeyService } from "../../src/keys/open-key-service.ts";
-import { parseSealedHeader } from "../../src/keys/sealed-format.ts";
+import { DEFAULT_CHUNK_SIZE, parseSealedHeader } from "../../src/keys/sealed-format.ts";
 import { startChildStore } from "../helpers/child-store.ts";
 import { rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { s3Client, startTestStore, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, type TestStore } from "../helpers/test-store.ts";
 
 const BUCKET = "sealed";
-const CHUNK = 64 * 1024;
+const CHUNK = DEFAULT_CHUNK_SIZE;
 /** Bytes that must never appear in any file under the data directory. */
 const MARKER = Buffer.from(`EARSHOT-PLAINTEXT-MARKER-${randomBytes(8).toString("hex")}`);
 
@@ -173,18 +173,18 @@ describe("encryption at rest", () => {
     flipByte(smallPath, headerOf(smallPath).length + 1000);
     await rejectsWithS3(once.send(new GetObjectCommand({ Bucket: BUCKET, Key: "tamper/small.bin" })), "InternalError", 500);
 
-    // Chunk 40 is past the first batch (16 chunks) that is verified before the headers go out.
-    const large = randomBytes(48 * CHUNK);
+    // Chunk 4 is past the first chunk, verified before the headers go out, and the two read ahead.
+    const large = randomBytes(6 * CHUNK);
     await store.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "tamper/large.bin", Body: large }));
     const largePath = blobPath(store, "tamper/large.bin");
-    flipByte(largePath, headerOf(largePath).length + 40 * (CHUNK + 16) + 5);
+    flipByte(largePath, headerOf(largePath).length + 4 * (CHUNK + 16) + 5);
     const response = await once.send(new GetObjectCommand({ Bucket: BUCKET, Key: "tamper/large.bin" }));
     assert.equal(response.$metadata.httpStatusCode, 200);
     await assert.rejects((response.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
     // Reads that do not touch the damaged chunk still work: only touched chunks are decrypted.
     assert.deepEqual(await bytesOf(once, "tamper/large.bin", `bytes=0-${CHUNK * 2}`), large.subarray(0, CHUNK * 2 + 1));
     // A range that starts in the damaged chunk fails before its headers.
-    await rejectsWithS3(once.send(new GetObjectCommand({ Bucket: BUCKET, Key: "tamper/large.bin", Range: `bytes=${40 * CHUNK}-${41 * CHUNK}` })), "InternalError", 500);
+    await rejectsWithS3(once.send(new GetObjectCommand({ Bucket: BUCKET, Key: "tamper/large.bin", Range: `bytes=${4 * CHUNK}-${5 * CHUNK}` })), "InternalError", 500);
   });
 
   test("a truncated blob is refused, whether cut mid-chunk or exactly at a chunk boundary", async () => {
