@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { AuditSink } from "../audit/audit-log.ts";
-import { applyMigrations, openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
+import { applyMigrations, openSqlite, watchOtherWriters, type SqliteDatabase } from "../shared/sqlite.ts";
 import { KmsError } from "./kms-errors.ts";
 import type { DataKey, DataKeySource } from "./sealed-format.ts";
 
@@ -23,6 +23,9 @@ export interface KeyServiceOptions {
   /** One audit line per use (create, rotate, enable, disable, GenerateDataKey, Decrypt). */
   audit?: AuditSink;
 }
+
+/** Unwrapped data keys kept in memory (about 100 bytes each with their cache key); the oldest goes first. */
+const MAX_CACHED_DATA_KEYS = 4096;
 
 /** Key names: AWS alias characters; built-in keys have a `/` (earshot/sse-s3, aws/s3). */
 const KEY_NAME = /^[A-Za-z0-9_-][A-Za-z0-9/_-]{0,127}$/;
@@ -52,14 +55,20 @@ const MIGRATIONS: readonly string[] = [
  * its wrapping under the key's current version (bound to a caller context, like KMS's
  * encryption context), `decryptDataKey` unwraps with whichever version wrapped it.
  *
- * State is read from the database on every use, so `earshot kms rotate|disable` from another
- * process (SQLite WAL) takes effect at once in a running store. Disabled keys neither
- * encrypt nor decrypt, as in AWS KMS: disabling is how an operator cuts off access to
- * everything under a key without destroying it (enable restores it).
+ * Disabled keys neither encrypt nor decrypt, as in AWS KMS: disabling is how an operator cuts
+ * off access to everything under a key without destroying it (enable restores it).
+ *
+ * Key states and unwrapped data keys are cached, like an S3 Bucket Key: reading an object
+ * again needs no unwrap and writes no kms:Decrypt line (its s3:GetObject line remains). The
+ * caches are dropped whenever this service changes a key or another process commits to the
+ * key database (`earshot kms rotate|disable` beside a running store takes effect at once).
  */
 export class KeyService implements DataKeySource {
   private readonly material = new Map<string, Buffer>();
+  private readonly states = new Map<string, KeyRow>();
+  private readonly dataKeys = new Map<string, Buffer>();
   private readonly sql: ReturnType<typeof prepare>;
+  private readonly changedElsewhere: () => boolean;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -67,6 +76,7 @@ export class KeyService implements DataKeySource {
     private readonly audit: AuditSink | undefined,
   ) {
     this.sql = prepare(db);
+    this.changedElsewhere = watchOtherWriters(db);
   }
 
   static open(options: KeyServiceOptions): KeyService {
@@ -78,6 +88,7 @@ export class KeyService implements DataKeySource {
   }
 
   close(): void {
+    this.forget();
     this.material.clear();
     this.db.close();
   }
@@ -96,6 +107,7 @@ export class KeyService implements DataKeySource {
       this.sql.insertVersion.run(name, 1, now, this.wrapMaterial(name, 1, randomBytes(32)));
       return true;
     })();
+    this.forget();
     if (!created) throw new KmsError("KMS.AlreadyExistsException", `Key '${name}' already exists`);
     this.record("kms:CreateKey", name, { keyVersion: 1 });
     return this.describeKey(name);
@@ -120,6 +132,7 @@ export class KeyService implements DataKeySource {
       this.sql.setCurrent.run(next, Date.now(), name);
       return next;
     })();
+    this.forget();
     this.record("kms:RotateKey", name, { keyVersion: version });
     return this.describeKey(name);
   }
@@ -132,6 +145,7 @@ export class KeyService implements DataKeySource {
   setEnabled(name: string, enabled: boolean): KeyInfo {
     this.row(name);
     this.sql.setState.run(enabled ? "Enabled" : "Disabled", name);
+    this.forget();
     this.record(enabled ? "kms:EnableKey" : "kms:DisableKey", name);
     return this.describeKey(name);
   }
@@ -150,6 +164,10 @@ export class KeyService implements DataKeySource {
 
   decryptDataKey(name: string, version: number, wrapped: Buffer, context: Buffer): Buffer {
     this.usableRow(name, "kms:Decrypt");
+    // The wrapping is bound to its context (AAD): only the exact inputs of an earlier successful unwrap hit.
+    const cacheKey = `${name}\0${version}\0${wrapped.toString("base64")}\0${context.toString("base64")}`;
+    const cached = this.dataKeys.get(cacheKey);
+    if (cached) return cached;
     if (wrapped.length !== 60) {
       throw new KmsError("KMS.CorruptData", "a stored data key does not match its key");
     }
@@ -163,7 +181,15 @@ export class KeyService implements DataKeySource {
       throw new KmsError("KMS.CorruptData", "a stored data key failed authentication", { cause });
     }
     this.record("kms:Decrypt", name, { keyVersion: version });
+    if (this.dataKeys.size >= MAX_CACHED_DATA_KEYS) this.dataKeys.delete(this.dataKeys.keys().next().value as string);
+    this.dataKeys.set(cacheKey, plaintext);
     return plaintext;
+  }
+
+  /** Drop cached key states and data keys (a key changed here or elsewhere). Not zeroed: open readers may hold them. */
+  private forget(): void {
+    this.states.clear();
+    this.dataKeys.clear();
   }
 
   private find(name: string): KeyInfo | undefined {
@@ -178,7 +204,12 @@ export class KeyService implements DataKeySource {
   }
 
   private usableRow(name: string, action: string): KeyRow {
-    const row = this.sql.getKey.get(name) as KeyRow | undefined;
+    if (this.changedElsewhere()) this.forget();
+    let row = this.states.get(name);
+    if (row === undefined) {
+      row = this.sql.getKey.get(name) as KeyRow | undefined;
+      if (row) this.states.set(name, row);
+    }
     if (!row) {
       this.record(action, name, {}, "KMS.NotFoundException");
       throw notFound(name);

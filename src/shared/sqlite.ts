@@ -38,3 +38,20 @@ export function applyMigrations(db: SqliteDatabase, module: string, migrations: 
     })();
   }
 }
+
+/**
+ * A check for commits by other connections (another process: `earshot kms|users` beside a
+ * running server). SQLite's data_version changes only when another connection committed, so
+ * a cache of database reads stays exact by forgetting everything when this returns true, and
+ * by forgetting what its own connection writes. One cheap pragma per call.
+ */
+export function watchOtherWriters(db: SqliteDatabase): () => boolean {
+  const version = db.prepare("PRAGMA data_version").pluck();
+  let seen = version.get();
+  return () => {
+    const now = version.get();
+    if (now === seen) return false;
+    seen = now;
+    return true;
+  };
+}

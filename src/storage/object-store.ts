@@ -3,6 +3,7 @@ import { link } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { newOpaqueId } from "../shared/ids.ts";
+import { watchOtherWriters } from "../shared/sqlite.ts";
 import type { KeyService } from "../keys/key-service.ts";
 import { FilesystemBlobStore, type BlobReader, type BodyCheck } from "./blob-store.ts";
 import {
@@ -105,6 +106,10 @@ export const MAX_KEY_BYTES = 1024;
  * its row is committed, and the row is committed only after its blob is durable.
  */
 export class ObjectStore {
+  /** Parsed settings per bucket: read on every request (policy, CORS, encryption), written rarely. */
+  private readonly settingsCache = new Map<string, Record<string, unknown>>();
+  private readonly changedElsewhere: () => boolean;
+
   private constructor(
     private readonly db: StoreDatabase,
     private readonly blobs: FilesystemBlobStore,
@@ -113,6 +118,7 @@ export class ObjectStore {
     /** Event notifications: recorded in the transaction of each change; see ObjectEvents. */
     readonly events: ObjectEvents,
   ) {
+    this.changedElsewhere = watchOtherWriters(db);
     this.multipart = new MultipartUploads(db, blobs, {
       headBucket: (bucket) => void this.headBucket(bucket),
       validateKey,
@@ -186,14 +192,22 @@ export class ObjectStore {
       this.sql.deleteBucket.run(name);
       return blobIds;
     })();
+    this.settingsCache.delete(name);
     await this.multipart.removeBlobs(partBlobs);
   }
 
   /** One section of a bucket's settings (see BucketSettingName), or undefined when unset. */
   getBucketSetting(bucket: string, name: BucketSettingName): unknown {
-    const row = this.sql.getSettings.get(bucket) as { settings: string } | undefined;
-    if (!row) throw noSuchBucket(bucket);
-    return (JSON.parse(row.settings) as Record<string, unknown>)[name];
+    if (this.changedElsewhere()) this.settingsCache.clear();
+    let settings = this.settingsCache.get(bucket);
+    if (!settings) {
+      const row = this.sql.getSettings.get(bucket) as { settings: string } | undefined;
+      if (!row) throw noSuchBucket(bucket);
+      // Frozen: every caller shares the cached copy.
+      settings = deepFreeze(JSON.parse(row.settings) as Record<string, unknown>);
+      this.settingsCache.set(bucket, settings);
+    }
+    return settings[name];
   }
 
   /** Replace one section of a bucket's settings; undefined removes it. Other sections stay. */
@@ -201,6 +215,7 @@ export class ObjectStore {
     const path = `$.${name}`;
     const updated =
       value === undefined ? this.sql.removeSetting.run(path, bucket) : this.sql.setSetting.run(path, JSON.stringify(value), bucket);
+    this.settingsCache.delete(bucket);
     if (updated.changes === 0) throw noSuchBucket(bucket);
   }
 
@@ -499,4 +514,12 @@ function toObject(bucket: string, row: ObjectRow): ObjectInfo {
 
 async function* emptyBody(): AsyncGenerator<Buffer> {
   // A zero-byte object: nothing to re-seal but the empty final chunk.
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -326,6 +326,8 @@ describe("encryption at rest", () => {
     const { client } = store;
     kms.createKey("switchable");
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "off/a.txt", Body: "a", ServerSideEncryption: "aws:kms", SSEKMSKeyId: "switchable" }));
+    // Read once first: the store now holds the unwrapped data key, and must still stop using it.
+    assert.equal((await bytesOf(client, "off/a.txt")).toString(), "a");
     kms.setEnabled("switchable", false);
     await rejectsWithS3(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "off/b.txt", Body: "b", ServerSideEncryption: "aws:kms", SSEKMSKeyId: "switchable" })), "KMS.DisabledException", 400);
     await rejectsWithS3(client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: "off/c.txt", ServerSideEncryption: "aws:kms", SSEKMSKeyId: "switchable" })), "KMS.DisabledException", 400);
