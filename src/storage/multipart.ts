@@ -214,9 +214,9 @@ export class MultipartUploads {
     return toUpload(this.activeRow(bucket, key, uploadId));
   }
 
-  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, input: UploadPartInput): Promise<UploadedPart> {
+  /** UploadPart into an upload from getUpload (checked open again when the part commits, after the body). */
+  async uploadPart(upload: MultipartUpload, partNumber: number, input: UploadPartInput): Promise<UploadedPart> {
     checkPartNumber(partNumber);
-    const upload = toUpload(this.activeRow(bucket, key, uploadId));
     const maxSize = Math.min(MAX_PART_SIZE, this.host.maxObjectSize);
     // A declared length over the limit is refused before any byte is read.
     if ((input.expectedSize ?? 0) > maxSize) throw entityTooLarge(maxSize);
@@ -226,17 +226,17 @@ export class MultipartUploads {
       checks: input.checks,
       seal: this.sealWith(upload),
     });
-    return this.commitPart(bucket, key, uploadId, partNumber, { ...written, checksum: input.checksum?.() });
+    return this.commitPart(upload.bucket, upload.key, upload.uploadId, partNumber, { ...written, checksum: input.checksum?.() });
   }
 
   /** UploadPartCopy: bytes `range` (inclusive; whole object when absent) of an object become a part. */
   async uploadPartCopy(
-    target: { bucket: string; key: string; uploadId: string; partNumber: number },
+    upload: MultipartUpload,
+    partNumber: number,
     source: { bucket: string; key: string },
     options: { range?: { start: number; end: number }; checks?: readonly BodyCheck[]; checksum?: () => StoredChecksum | undefined },
   ): Promise<UploadedPart> {
-    checkPartNumber(target.partNumber);
-    const upload = toUpload(this.activeRow(target.bucket, target.key, target.uploadId));
+    checkPartNumber(partNumber);
     const { info, blob } = await this.host.openObject(source.bucket, source.key);
     let written;
     try {
@@ -254,7 +254,7 @@ export class MultipartUploads {
     } finally {
       await blob.close().catch(() => undefined);
     }
-    return this.commitPart(target.bucket, target.key, target.uploadId, target.partNumber, { ...written, checksum: options.checksum?.() });
+    return this.commitPart(upload.bucket, upload.key, upload.uploadId, partNumber, { ...written, checksum: options.checksum?.() });
   }
 
   /** Record a written part blob; a part of the same number is replaced and its blob removed. */

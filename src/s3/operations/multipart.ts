@@ -139,7 +139,7 @@ export async function uploadPart(context: S3Context): Promise<S3Response> {
   const upload = context.store.multipart.getUpload(bucket, key, uploadIdOf(context));
   const body = context.body();
   const extra = partChecksum(context, upload, body.checksum);
-  const part = await context.store.multipart.uploadPart(bucket, key, upload.uploadId, partNumber, {
+  const part = await context.store.multipart.uploadPart(upload, partNumber, {
     body: body.stream,
     expectedSize: body.expectedSize,
     checks: [...body.checks, ...extra.checks],
@@ -181,7 +181,8 @@ export async function uploadPartCopy(context: S3Context): Promise<S3Response> {
   // A copied part has no checksum header of its own: the upload's algorithm is computed.
   const extra = partChecksum(undefined, upload, () => undefined);
   const part: UploadedPart = await context.store.multipart.uploadPartCopy(
-    { bucket, key, uploadId: upload.uploadId, partNumber },
+    upload,
+    partNumber,
     source,
     { range, checks: extra.checks, checksum: extra.checksum },
   );
