@@ -1,5 +1,15 @@
-import { BlockList, isIP } from "node:net";
-import { ROOT_ARN, ACCOUNT_ID, userArn, type PolicyCondition, type PolicyDocument, type PolicyStatement, type PrincipalSpec } from "./policy.ts";
+import { cidrContainsUnmapped, formatIp, parseIp, unmapIpv4, type IpCidr } from "../net/ip-address.ts";
+import { compareValues, comparisonOf, isDateOperator, isNumericOperator, parseDate, parseNumber } from "./condition-values.ts";
+import {
+  ROOT_ARN,
+  ACCOUNT_ID,
+  userArn,
+  type ConditionOperator,
+  type PolicyCondition,
+  type PolicyDocument,
+  type PolicyStatement,
+  type PrincipalSpec,
+} from "./policy.ts";
 import { matchWildcard } from "./wildcard.ts";
 
 /**
@@ -39,6 +49,8 @@ export interface AccessRequest {
   resource: string;
   /** Condition context, keys lower-cased: aws:sourceip, aws:securetransport, s3:prefix, ... */
   context: Readonly<Record<string, string | undefined>>;
+  /** When the request was made, for aws:CurrentTime and aws:EpochTime; default: the time of evaluation. */
+  now?: Date;
 }
 
 export interface AccessDecision {
@@ -51,8 +63,8 @@ export interface AccessDecision {
 const ROOT_LOCKOUT_ESCAPE = new Set(["s3:getbucketpolicy", "s3:putbucketpolicy", "s3:deletebucketpolicy"]);
 
 export function authorize(principal: Principal, request: AccessRequest, bucketPolicy?: PolicyDocument): AccessDecision {
-  const context = withPrincipalContext(principal, request.context);
-  const inBucket = (statement: PolicyStatement) => principalMatches(statement.principal, principal) && statementApplies(statement, request, context);
+  const context = withPrincipalContext(principal, request.context, request.now ?? new Date());
+  const inBucket = (statement: PolicyStatement) => namesPrincipal(statement, principal) && statementApplies(statement, request, context);
   const inIdentity = (statement: PolicyStatement) => statementApplies(statement, request, context);
 
   const bucketDeny = bucketPolicy?.statements.find((statement) => statement.effect === "Deny" && inBucket(statement));
@@ -95,14 +107,25 @@ function label(statement: PolicyStatement): string {
   return statement.sid ?? "(no Sid)";
 }
 
-/** aws:username / aws:userid / aws:principaltype come from who signed, never from the request. */
-function withPrincipalContext(principal: Principal, context: AccessRequest["context"]): Record<string, string | undefined> {
+/**
+ * aws:username / aws:userid / aws:principaltype come from who signed, and aws:currenttime /
+ * aws:epochtime from the clock, never from the request.
+ */
+function withPrincipalContext(principal: Principal, context: AccessRequest["context"], now: Date): Record<string, string | undefined> {
   return {
     ...context,
     "aws:principaltype": principal.type === "root" ? "Account" : principal.type === "user" ? "User" : "AssumedRole",
     "aws:username": principal.type === "user" ? principal.userName : undefined,
     "aws:userid": principal.type === "root" ? ACCOUNT_ID : principal.userName,
+    "aws:currenttime": now.toISOString(),
+    "aws:epochtime": String(Math.floor(now.getTime() / 1000)),
   };
+}
+
+/** A bucket-policy statement is about the signer when its Principal names them, or its NotPrincipal does not. */
+function namesPrincipal(statement: PolicyStatement, principal: Principal): boolean {
+  if (statement.notPrincipal !== undefined) return !principalMatches(statement.notPrincipal, principal);
+  return principalMatches(statement.principal, principal);
 }
 
 /** A bucket-policy Principal: "*", or an entry naming the signer's key, its user, or root. */
@@ -126,6 +149,16 @@ function statementApplies(statement: PolicyStatement, request: AccessRequest, co
   return statement.conditions.every((condition) => conditionHolds(condition, context));
 }
 
+/** Negated operators hold when the key is absent (AWS: "the condition returns true"). */
+const NEGATED_OPERATORS = new Set<ConditionOperator>([
+  "StringNotEquals",
+  "StringNotEqualsIgnoreCase",
+  "StringNotLike",
+  "NotIpAddress",
+  "NumericNotEquals",
+  "DateNotEquals",
+]);
+
 /** One operator/key pair: any listed value may match (OR); a missing key follows AWS's rules. */
 export function conditionHolds(condition: PolicyCondition, context: Record<string, string | undefined>): boolean {
   const actual = context[condition.key];
@@ -133,14 +166,16 @@ export function conditionHolds(condition: PolicyCondition, context: Record<strin
     const wantsMissing = condition.values.some((value) => value.toLowerCase() === "true");
     return wantsMissing === (actual === undefined);
   }
-  if (actual === undefined) {
-    if (condition.ifExists) return true;
-    // Negated operators hold when the key is absent (AWS: "the condition returns true").
-    return condition.operator === "StringNotEquals" || condition.operator === "StringNotEqualsIgnoreCase" ||
-      condition.operator === "StringNotLike" || condition.operator === "NotIpAddress";
-  }
-  const { values } = condition;
-  switch (condition.operator) {
+  if (actual === undefined) return condition.ifExists || NEGATED_OPERATORS.has(condition.operator);
+  return valueMatches(condition, actual);
+}
+
+function valueMatches(condition: PolicyCondition, actual: string): boolean {
+  const { operator, values } = condition;
+  // Policy values were parsed with the policy (policy.ts); only the request's value is parsed here.
+  if (isNumericOperator(operator)) return compareValues(comparisonOf(operator), parseNumber(actual), condition.numbers ?? []);
+  if (isDateOperator(operator)) return compareValues(comparisonOf(operator), parseDate(actual), condition.numbers ?? []);
+  switch (operator) {
     case "StringEquals":
       return values.includes(actual);
     case "StringNotEquals":
@@ -156,30 +191,26 @@ export function conditionHolds(condition: PolicyCondition, context: Record<strin
     case "Bool":
       return values.some((value) => value.toLowerCase() === actual.toLowerCase());
     case "IpAddress":
-      return ipInAny(actual, values);
+      return ipInAny(actual, condition.cidrs ?? []);
     case "NotIpAddress":
-      return !ipInAny(actual, values);
+      return !ipInAny(actual, condition.cidrs ?? []);
+    case "Null":
+      return false; // decided by conditionHolds from the key's presence alone
   }
 }
 
-function ipInAny(address: string, cidrs: readonly string[]): boolean {
-  const ip = normalizeIp(address);
-  const family = isIP(ip);
-  if (family === 0) return false;
-  const type = family === 4 ? "ipv4" : "ipv6";
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [base = "", bits] = cidr.split("/");
-    const baseFamily = isIP(base);
-    if (baseFamily !== family) continue;
-    if (bits === undefined) list.addAddress(base, type);
-    else list.addSubnet(base, Number(bits), type);
-  }
-  return list.check(ip, type);
+/** Whether the client address is in any of the CIDRs; an IPv4-mapped IPv6 client counts as its IPv4 address. */
+function ipInAny(address: string, cidrs: readonly IpCidr[]): boolean {
+  const ip = parseIp(address);
+  return ip !== undefined && cidrs.some((cidr) => cidrContainsUnmapped(cidr, ip));
 }
 
-/** `::ffff:127.0.0.1` (an IPv4 client on a dual-stack socket) is the IPv4 address it carries. */
+/**
+ * The client address as aws:SourceIp and the audit trail show it: an IPv4 client on a
+ * dual-stack socket (::ffff:127.0.0.1, ::ffff:7f00:1, ...) is its dotted IPv4 address, and
+ * IPv6 is in its canonical form. Text that is not an address is returned unchanged.
+ */
 export function normalizeIp(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? (mapped[1] as string) : address;
+  const ip = parseIp(address);
+  return ip ? formatIp(unmapIpv4(ip)) : address;
 }

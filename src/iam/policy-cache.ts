@@ -2,7 +2,8 @@ import { parsePolicy, type ParsePolicyOptions, type PolicyDocument } from "./pol
 
 /**
  * Parsed policies by their text: a stored policy was validated when it was set, so request
- * time only pays for parsing once per distinct document. Bounded (least recently used out).
+ * time only pays for parsing once per distinct document, its CIDRs, numbers and dates
+ * included. Bounded (least recently used out).
  */
 const CAPACITY = 256;
 const cache = new Map<string, PolicyDocument>();

@@ -1,12 +1,14 @@
-import { isIP } from "node:net";
+import { parseCidr, type IpCidr } from "../net/ip-address.ts";
+import { DATE_OPERATORS, NUMERIC_OPERATORS, isDateOperator, isNumericOperator, parseDate, parseNumber } from "./condition-values.ts";
 import { IamError } from "./errors.ts";
 import { matchWildcard } from "./wildcard.ts";
 
 /**
  * Policy documents in the AWS JSON grammar, for the parts Earshot evaluates: Version,
- * Statement (one or a list) with Sid, Effect, Principal (bucket policies only), Action or
- * NotAction, Resource or NotResource, and Condition. Parsing validates everything up front,
- * with S3's MalformedPolicy messages, so evaluation never meets a surprise.
+ * Statement (one or a list) with Sid, Effect, Principal or NotPrincipal (bucket policies
+ * only), Action or NotAction, Resource or NotResource, and Condition. Parsing validates
+ * everything up front, with S3's MalformedPolicy messages, and parses condition values
+ * (CIDRs, numbers, dates) once, so evaluation never meets a surprise.
  */
 
 /** S3's limit on a bucket policy (20 KB); identity policies share it here. */
@@ -31,12 +33,18 @@ export interface PolicyCondition {
   /** Condition key, lower-cased (AWS condition keys are case-insensitive). */
   key: string;
   values: string[];
+  /** IpAddress / NotIpAddress: the values as CIDRs. */
+  cidrs?: readonly IpCidr[];
+  /** Numeric… / Date… operators: the values as numbers, dates as epoch milliseconds. */
+  numbers?: readonly number[];
 }
 
 export interface PolicyStatement {
   sid?: string;
   effect: Effect;
   principal?: PrincipalSpec;
+  /** Everyone except these (never "*"); a statement has Principal or NotPrincipal, not both. */
+  notPrincipal?: Exclude<PrincipalSpec, "*">;
   action?: string[];
   notAction?: string[];
   resource?: string[];
@@ -60,6 +68,8 @@ export const CONDITION_OPERATORS = [
   "NotIpAddress",
   "Bool",
   "Null",
+  ...NUMERIC_OPERATORS,
+  ...DATE_OPERATORS,
 ] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
@@ -70,6 +80,8 @@ export const CONDITION_KEYS = new Set([
   "aws:username",
   "aws:principaltype",
   "aws:userid",
+  "aws:currenttime",
+  "aws:epochtime",
   "s3:prefix",
   "s3:delimiter",
   "s3:max-keys",
@@ -89,10 +101,13 @@ export const POLICY_MESSAGES = {
   invalidAction: "Policy has invalid action",
   invalidResource: "Policy has invalid resource",
   invalidPrincipal: "Invalid principal in policy",
+  notPrincipalAllow: "NotPrincipal must be used with \"Effect\": \"Deny\"",
   missingPrincipal: "Missing required field Principal",
   principalInIdentityPolicy: "Policy document should not specify a principal.",
   invalidConditionKey: "Policy has an invalid condition key",
   invalidIp: "Invalid IP address in Conditions",
+  invalidNumber: "Invalid numeric value in Conditions",
+  invalidDate: "Invalid date in Conditions",
   resourceMismatch: "Action does not apply to any resource(s) in statement",
 } as const;
 
@@ -105,6 +120,10 @@ export interface ParsePolicyOptions {
 
 function malformed(message: string): IamError {
   return new IamError("MalformedPolicy", message);
+}
+
+function refuse(message: string): never {
+  throw malformed(message);
 }
 
 /** Parse and validate a policy document, or throw IamError MalformedPolicy with S3's message. */
@@ -140,16 +159,7 @@ function parseStatement(raw: unknown, options: ParsePolicyOptions): PolicyStatem
   }
   if (raw.Sid !== undefined && typeof raw.Sid !== "string") throw malformed(POLICY_MESSAGES.syntax);
   if (raw.Effect !== "Allow" && raw.Effect !== "Deny") throw malformed(POLICY_MESSAGES.syntax);
-  // NotPrincipal is rarely right and easy to get wrong; refused rather than half supported.
-  if (raw.NotPrincipal !== undefined) throw malformed(POLICY_MESSAGES.invalidPrincipal);
-
-  let principal: PrincipalSpec | undefined;
-  if (options.kind === "bucket") {
-    if (raw.Principal === undefined) throw malformed(POLICY_MESSAGES.missingPrincipal);
-    principal = parsePrincipal(raw.Principal);
-  } else if (raw.Principal !== undefined) {
-    throw malformed(POLICY_MESSAGES.principalInIdentityPolicy);
-  }
+  const { principal, notPrincipal } = parsePrincipals(raw, options);
 
   if ((raw.Action === undefined) === (raw.NotAction === undefined)) throw malformed(POLICY_MESSAGES.syntax);
   if ((raw.Resource === undefined) === (raw.NotResource === undefined)) throw malformed(POLICY_MESSAGES.syntax);
@@ -162,12 +172,31 @@ function parseStatement(raw: unknown, options: ParsePolicyOptions): PolicyStatem
     ...(raw.Sid === undefined ? {} : { sid: raw.Sid }),
     effect: raw.Effect,
     ...(principal === undefined ? {} : { principal }),
+    ...(notPrincipal === undefined ? {} : { notPrincipal }),
     ...(action === undefined ? {} : { action }),
     ...(notAction === undefined ? {} : { notAction }),
     ...(resource === undefined ? {} : { resource }),
     ...(notResource === undefined ? {} : { notResource }),
     conditions: raw.Condition === undefined ? [] : parseConditions(raw.Condition),
   };
+}
+
+/** Bucket policies name whom a statement is about with Principal or NotPrincipal; identity policies with neither. */
+function parsePrincipals(raw: Record<string, unknown>, options: ParsePolicyOptions): Pick<PolicyStatement, "principal" | "notPrincipal"> {
+  if (options.kind === "identity") {
+    if (raw.Principal !== undefined || raw.NotPrincipal !== undefined) throw malformed(POLICY_MESSAGES.principalInIdentityPolicy);
+    return {};
+  }
+  if (raw.Principal !== undefined && raw.NotPrincipal !== undefined) throw malformed(POLICY_MESSAGES.syntax);
+  if (raw.NotPrincipal !== undefined) {
+    const notPrincipal = parsePrincipal(raw.NotPrincipal);
+    // "Everyone except everyone" is a mistake, and AWS takes no wildcards in NotPrincipal.
+    if (notPrincipal === "*") throw malformed(POLICY_MESSAGES.invalidPrincipal);
+    if (raw.Effect !== "Deny") throw malformed(POLICY_MESSAGES.notPrincipalAllow);
+    return { notPrincipal };
+  }
+  if (raw.Principal === undefined) throw malformed(POLICY_MESSAGES.missingPrincipal);
+  return { principal: parsePrincipal(raw.Principal) };
 }
 
 function parsePrincipal(raw: unknown): PrincipalSpec {
@@ -227,17 +256,24 @@ function parseConditions(raw: unknown): PolicyCondition[] {
       const key = keyText.toLowerCase();
       if (!CONDITION_KEYS.has(key)) throw malformed(POLICY_MESSAGES.invalidConditionKey);
       const values = conditionValues(valueRaw);
-      if (operator === "IpAddress" || operator === "NotIpAddress") {
-        if (key !== "aws:sourceip") throw malformed(POLICY_MESSAGES.invalidConditionKey);
-        for (const value of values) if (!isCidr(value)) throw malformed(POLICY_MESSAGES.invalidIp);
-      }
-      if ((operator === "Bool" || operator === "Null") && values.some((value) => !/^(true|false)$/i.test(value))) {
-        throw malformed(POLICY_MESSAGES.syntax);
-      }
-      conditions.push({ operator, ifExists, key, values });
+      conditions.push({ operator, ifExists, key, values, ...typedValues(operator, key, values) });
     }
   }
   return conditions;
+}
+
+/** Values the operator compares as something other than strings, checked and parsed once, here. */
+function typedValues(operator: ConditionOperator, key: string, values: string[]): Pick<PolicyCondition, "cidrs" | "numbers"> {
+  if (operator === "IpAddress" || operator === "NotIpAddress") {
+    if (key !== "aws:sourceip") throw malformed(POLICY_MESSAGES.invalidConditionKey);
+    return { cidrs: values.map((value) => parseCidr(value) ?? refuse(POLICY_MESSAGES.invalidIp)) };
+  }
+  if (isNumericOperator(operator)) return { numbers: values.map((value) => parseNumber(value) ?? refuse(POLICY_MESSAGES.invalidNumber)) };
+  if (isDateOperator(operator)) return { numbers: values.map((value) => parseDate(value) ?? refuse(POLICY_MESSAGES.invalidDate)) };
+  if ((operator === "Bool" || operator === "Null") && values.some((value) => !/^(true|false)$/i.test(value))) {
+    throw malformed(POLICY_MESSAGES.syntax);
+  }
+  return {};
 }
 
 /** Condition values: a string, number or boolean, or a non-empty list of them. */
@@ -249,18 +285,6 @@ function conditionValues(raw: unknown): string[] {
     if (typeof value === "number" || typeof value === "boolean") return String(value);
     throw malformed(POLICY_MESSAGES.syntax);
   });
-}
-
-/** `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). */
-export function isCidr(value: string): boolean {
-  const slash = value.indexOf("/");
-  const address = slash < 0 ? value : value.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bitsText = value.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(bitsText)) return false;
-  return Number(bitsText) <= (family === 4 ? 32 : 128);
 }
 
 function stringList(raw: unknown, message: string): string[] {

@@ -1,6 +1,6 @@
 import { classifyAddress, describeAddressClass } from "./address-class.ts";
 import { describeUrl } from "./describe-url.ts";
-import { cidrContains, embeddedIpv4, formatIp, parseCidr, parseIp, type IpAddress, type IpCidr } from "./ip-address.ts";
+import { cidrContainsUnmapped, formatIp, parseCidr, parseIp, type IpAddress, type IpCidr } from "./ip-address.ts";
 import { NetError } from "./net-errors.ts";
 
 export interface DestinationPolicyOptions {
@@ -94,13 +94,7 @@ export class DestinationPolicy {
 
   private isAllowListedAddress(ip: IpAddress, port: number): boolean {
     // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; match those against IPv4 entries too.
-    const mapped = ip.family === 6 && classifyAddress(ip).via === "IPv4-mapped" ? embeddedIpv4(ip) : undefined;
-    return this.entries.some(
-      (e) =>
-        e.cidr !== undefined &&
-        (cidrContains(e.cidr, ip) || (mapped !== undefined && cidrContains(e.cidr, mapped))) &&
-        (e.port === undefined || e.port === port),
-    );
+    return this.entries.some((e) => e.cidr !== undefined && cidrContainsUnmapped(e.cidr, ip) && (e.port === undefined || e.port === port));
   }
 }
 

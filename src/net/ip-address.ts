@@ -108,3 +108,28 @@ export function cidrContains(cidr: IpCidr, ip: IpAddress): boolean {
 export function embeddedIpv4(ip: IpAddress, offset = 12): IpAddress {
   return { family: 4, bytes: ip.bytes.slice(offset, offset + 4) };
 }
+
+/** ::ffff:0:0/96, however it was written (::ffff:127.0.0.1, ::ffff:7f00:1, 0:0:0:0:0:ffff:7f00:1). */
+export function isIpv4Mapped(ip: IpAddress): boolean {
+  return ip.family === 6 && ip.bytes.slice(0, 10).every((byte) => byte === 0) && ip.bytes[10] === 0xff && ip.bytes[11] === 0xff;
+}
+
+/** An IPv4-mapped IPv6 address as the IPv4 address it carries (what a dual-stack socket reports); others unchanged. */
+export function unmapIpv4(ip: IpAddress): IpAddress {
+  return isIpv4Mapped(ip) ? embeddedIpv4(ip) : ip;
+}
+
+/** A CIDR inside ::ffff:0:0/96 as the IPv4 CIDR it covers (::ffff:10.0.0.0/104 is 10.0.0.0/8); others unchanged. */
+function unmapIpv4Cidr(cidr: IpCidr): IpCidr {
+  if (cidr.prefixLength < 96 || !isIpv4Mapped(cidr)) return cidr;
+  return { ...embeddedIpv4(cidr), prefixLength: cidr.prefixLength - 96 };
+}
+
+/**
+ * cidrContains for a client address, where an IPv4 address and its IPv4-mapped IPv6 form
+ * are one address: ::ffff:10.0.0.1 (in any spelling) is in 10.0.0.0/8, and 10.0.0.1 is in
+ * ::ffff:10.0.0.0/104. So a mapped address is IPv4 throughout: not in ::/0, as 10.0.0.1 is not.
+ */
+export function cidrContainsUnmapped(cidr: IpCidr, ip: IpAddress): boolean {
+  return cidrContains(unmapIpv4Cidr(cidr), unmapIpv4(ip));
+}

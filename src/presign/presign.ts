@@ -3,8 +3,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from 
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { Agent as HttpsAgent } from "node:https";
-import { isIP } from "node:net";
 import { rootCertificates } from "node:tls";
+import { parseCidr } from "../net/ip-address.ts";
 import { AppError } from "../shared/errors.ts";
 import type { S3Location } from "./s3-location.ts";
 
@@ -71,17 +71,11 @@ function checkUrlLimits(limits: PresignUrlLimits | undefined): void {
     throw new AppError("MAX_USES_INVALID", `max uses must be a whole number from 1 to 1000000, got ${limits.maxUses}`, { status: 400 });
   }
   if (limits?.sourceIp !== undefined) {
-    const bad = limits.sourceIp.split(",").find((part) => !isCidr(part.trim()));
+    const bad = limits.sourceIp.split(",").find((part) => parseCidr(part.trim()) === undefined);
     if (bad !== undefined) {
       throw new AppError("SOURCE_IP_INVALID", `source IP must be IP addresses or CIDR ranges (e.g. 203.0.113.0/24), got "${bad}"`, { status: 400 });
     }
   }
-}
-
-function isCidr(text: string): boolean {
-  const [address = "", prefix, extra] = text.split("/");
-  if (extra !== undefined || isIP(address) === 0) return false;
-  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
 }
 
 /**

@@ -147,6 +147,7 @@ export class RequestAccess {
   private resource: string | undefined;
   private decision: { allowed: boolean; reason: string } | undefined;
   private readonly denials: string[] = [];
+  private normalizedIp: string | undefined;
 
   constructor(
     private readonly control: AccessControl,
@@ -219,14 +220,21 @@ export class RequestAccess {
     const principal = this.principal;
     if (!principal) return { allowed: false, reason: "unauthenticated" };
     const context: Record<string, string | undefined> = {
-      "aws:sourceip": this.facts.sourceIp === undefined ? undefined : normalizeIp(this.facts.sourceIp),
+      "aws:sourceip": this.clientIp(),
       "aws:securetransport": String(this.facts.secureTransport),
       "s3:authtype": this.authType === "query" ? "REST-QUERY-STRING" : this.authType === "form" ? "POST" : "REST-HEADER",
       "s3:signatureversion": "AWS4-HMAC-SHA256",
       "s3:x-amz-content-sha256": headerText(this.facts.headers["x-amz-content-sha256"]),
       ...check.context,
     };
-    return this.control.authorize(principal, { action: check.action, resource: check.resource, context }, this.bucketPolicy(check.resource));
+    return this.control.authorize(principal, { action: check.action, resource: check.resource, context, now: this.facts.now() }, this.bucketPolicy(check.resource));
+  }
+
+  /** The client's address as policies and the audit trail see it (an IPv4-mapped address as IPv4). */
+  private clientIp(): string | undefined {
+    if (this.facts.sourceIp === undefined) return undefined;
+    this.normalizedIp ??= normalizeIp(this.facts.sourceIp);
+    return this.normalizedIp;
   }
 
   private bucketPolicy(resource: string): PolicyDocument | undefined {
@@ -274,7 +282,7 @@ export class RequestAccess {
       decision: allowed ? "allowed" : "denied",
       // Refused before any policy was consulted: the reason is the S3 error (bad signature, expired token...).
       reason: failedBeforeDecision ? (errorCode ?? "no-decision") : (this.decision?.reason ?? "no-decision"),
-      ...(this.facts.sourceIp === undefined ? {} : { sourceIp: normalizeIp(this.facts.sourceIp) }),
+      ...(this.facts.sourceIp === undefined ? {} : { sourceIp: this.clientIp() }),
       status: outcome.status,
       ...(errorCode === undefined ? {} : { error: errorCode }),
       ...(outcome.operation === undefined ? {} : { operation: outcome.operation }),

@@ -1,3 +1,4 @@
+import { normalizeIp } from "../iam/evaluate.ts";
 import type { EventOrigin } from "../storage/events/event-types.ts";
 import type { S3Context } from "./context.ts";
 import { hostId } from "./s3-errors.ts";
@@ -6,7 +7,7 @@ import { hostId } from "./s3-errors.ts";
 export function eventOrigin(context: S3Context): EventOrigin {
   return {
     principalId: context.auth.accessKeyId,
-    sourceIp: context.request.remoteAddress?.replace(/^::ffff:/, ""),
+    sourceIp: context.request.remoteAddress === undefined ? undefined : normalizeIp(context.request.remoteAddress),
     requestId: context.requestId,
     hostId: hostId(context.requestId),
   };

@@ -1,4 +1,4 @@
-import { cidrContains, embeddedIpv4, parseCidr, parseIp, type IpAddress, type IpCidr } from "../net/ip-address.ts";
+import { cidrContainsUnmapped, parseCidr, parseIp, type IpCidr } from "../net/ip-address.ts";
 import { parseAmzDate } from "./sigv4/amz-date.ts";
 import type { VerifiedRequest } from "./sigv4/index.ts";
 import { S3Error } from "./s3-errors.ts";
@@ -41,8 +41,9 @@ export function enforcePresignedUrlLimits(request: UrlLimitRequest, counter: Url
   }
   if (sourceIpText !== null) {
     const ranges = parseSourceRanges(sourceIpText);
-    const client = clientAddress(request.remoteAddress);
-    if (!client || !ranges.some((range) => cidrContains(range, client))) {
+    const client = request.remoteAddress === undefined ? undefined : parseIp(request.remoteAddress);
+    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d: that is the IPv4 address.
+    if (!client || !ranges.some((range) => cidrContainsUnmapped(range, client))) {
       throw new S3Error("AccessDenied", `This presigned URL may only be used from ${sourceIpText}; the request came from ${request.remoteAddress ?? "an unknown address"}.`);
     }
   }
@@ -78,15 +79,6 @@ export function parseSourceRanges(text: string): IpCidr[] {
     });
   }
   return ranges as IpCidr[];
-}
-
-/** The socket's peer address; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as the IPv4 one. */
-function clientAddress(remote: string | undefined): IpAddress | undefined {
-  const ip = remote === undefined ? undefined : parseIp(remote);
-  if (ip?.family === 6 && ip.bytes.slice(0, 10).every((byte) => byte === 0) && ip.bytes[10] === 0xff && ip.bytes[11] === 0xff) {
-    return embeddedIpv4(ip);
-  }
-  return ip;
 }
 
 /** When the URL expires: the use count is kept until then. Already validated by SigV4. */

@@ -1,7 +1,8 @@
 /**
  * Users with identity policies and bucket policies, through the real AWS SDK and presigned
- * URLs: the seed's least-privilege policy, explicit deny, aws:SourceIp, aws:SecureTransport,
- * s3:prefix, per-key DeleteObjects and hostile policy documents (the CLI: iam-cli.test.ts).
+ * URLs: the seed's least-privilege policy, explicit deny, NotPrincipal, aws:SourceIp,
+ * aws:SecureTransport, aws:CurrentTime, s3:prefix, s3:max-keys, per-key DeleteObjects and
+ * hostile policy documents (the CLI: iam-cli.test.ts).
  * Every denial is S3's 403 AccessDenied with an audit line saying why.
  */
 import assert from "node:assert/strict";
@@ -300,6 +301,69 @@ describe("bucket policies", () => {
     await store.client.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
   });
 
+  test("NotPrincipal Deny refuses everyone but the principals it names, whatever their identity policies allow", async () => {
+    const outsider = clientFor(store, createUser(store, "outsider", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] }));
+    try {
+      assert.equal(await text(outsider, "audio/call.wav"), "body of audio/call.wav");
+      await putPolicy({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "read", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `${ARN}/audio/*` },
+          {
+            Sid: "reader-only",
+            Effect: "Deny",
+            NotPrincipal: { AWS: ["arn:aws:iam::earshot:user/reader", "arn:aws:iam::earshot:root"] },
+            Action: "s3:GetObject",
+            Resource: `${ARN}/audio/*`,
+          },
+        ],
+      });
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "audio/call.wav" }));
+      assert.equal(await got.Body?.transformToString(), "body of audio/call.wav");
+      assert.equal(auditLineFor(store, got.$metadata.requestId).reason, "bucket-policy:read");
+      const denied = await rejectsWithS3(outsider.send(new GetObjectCommand({ Bucket: BUCKET, Key: "audio/call.wav" })), "AccessDenied", 403);
+      assert.equal(auditLineFor(store, denied.$metadata.requestId).reason, "explicit-deny:bucket-policy:reader-only");
+      // Outside the statement's resources the outsider's own policy still applies.
+      assert.equal(await text(outsider, "other/secret.txt"), "body of other/secret.txt");
+      assert.equal(await text(store.client, "audio/call.wav"), "body of audio/call.wav");
+    } finally {
+      outsider.destroy();
+      await store.client.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
+    }
+  });
+
+  /** A bucket policy with one conditional grant to the reader. */
+  const grantReader = (action: string, resource: string, condition: Record<string, Record<string, string>>) =>
+    putPolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: reader.accessKeyId }, Action: action, Resource: resource, Condition: condition }] });
+
+  test("aws:CurrentTime: a DateLessThan grant works until its date and not after", async () => {
+    const grantUntil = (date: string) => grantReader("s3:GetObject", `${ARN}/audio/*`, { DateLessThan: { "aws:CurrentTime": date } });
+    await grantUntil(new Date(Date.now() + 3_600_000).toISOString());
+    assert.equal(await text(client, "audio/call.wav"), "body of audio/call.wav");
+    await grantUntil("2020-01-01T00:00:00Z");
+    const expired = await rejectsWithS3(client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "audio/call.wav" })), "AccessDenied", 403);
+    assert.equal(auditLineFor(store, expired.$metadata.requestId).reason, "implicit-deny");
+    // Epoch seconds are a date too.
+    await grantUntil(String(Math.floor(Date.now() / 1000) + 3600));
+    assert.equal(await text(client, "audio/call.wav"), "body of audio/call.wav");
+    await store.client.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
+  });
+
+  test("s3:max-keys: NumericLessThanEquals bounds ListObjectsV2 page sizes", async () => {
+    const bound = (operator: string) => grantReader("s3:ListBucket", ARN, { [operator]: { "s3:max-keys": "10" } });
+    await bound("NumericLessThanEquals");
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "audio/", MaxKeys: 10 }));
+    assert.deepEqual(listed.Contents?.map((object) => object.Key), ["audio/", "audio/call.wav"]);
+    const tooMany = await rejectsWithS3(client.send(new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: 11 })), "AccessDenied", 403);
+    assert.equal(auditLineFor(store, tooMany.$metadata.requestId).action, "s3:ListBucket");
+    // Without max-keys the key is absent and the condition does not hold, unless it is …IfExists.
+    await rejectsWithS3(client.send(new ListObjectsV2Command({ Bucket: BUCKET })), "AccessDenied", 403);
+    await bound("NumericLessThanEqualsIfExists");
+    assert.ok((await client.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount);
+    await rejectsWithS3(client.send(new ListObjectsV2Command({ Bucket: BUCKET, MaxKeys: 1000 })), "AccessDenied", 403);
+    await store.client.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
+  });
+
   test("DeleteObjects checks s3:DeleteObject per key: denied keys are <Error> entries, the rest are deleted", async () => {
     await store.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "transcripts/gone.json", Body: "{}" }));
     const cleaner = clientFor(store, createUser(store, "cleaner", {
@@ -332,6 +396,10 @@ describe("hostile and malformed policies", () => {
     ["other bucket", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::elsewhere/*"}]}`, "Policy has invalid resource"],
     ["bad principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"s3:GetObject","Resource":"${ARN}/*"}]}`, "Invalid principal in policy"],
     ["bad CIDR", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"${ARN}/*","Condition":{"IpAddress":{"aws:SourceIp":"300.1.1.1/8"}}}]}`, "Invalid IP address in Conditions"],
+    ["Principal and NotPrincipal", `{"Statement":[{"Effect":"Deny","Principal":"*","NotPrincipal":{"AWS":"arn:aws:iam::earshot:root"},"Action":"s3:GetObject","Resource":"${ARN}/*"}]}`, "Invalid policy syntax."],
+    ["NotPrincipal wildcard", `{"Statement":[{"Effect":"Deny","NotPrincipal":"*","Action":"s3:GetObject","Resource":"${ARN}/*"}]}`, "Invalid principal in policy"],
+    ["non-numeric number", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"${ARN}","Condition":{"NumericLessThan":{"s3:max-keys":"lots"}}}]}`, "Invalid numeric value in Conditions"],
+    ["bad date", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"${ARN}/*","Condition":{"DateLessThan":{"aws:CurrentTime":"2026-02-30"}}}]}`, "Invalid date in Conditions"],
     ["unknown condition key", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"${ARN}/*","Condition":{"StringEquals":{"aws:Nope":"x"}}}]}`, "Policy has an invalid condition key"],
     ["deeply nested", `{"Statement":${"[".repeat(9000)}${"]".repeat(9000)}}`, "Invalid policy syntax."],
   ];

@@ -132,6 +132,11 @@ describe("source IP", () => {
     await assertFetchS3Error(await fetch(withParam(elsewhere, "X-Earshot-Source-Ip", "127.0.0.1")), "SignatureDoesNotMatch", 403);
   });
 
+  test("an IPv4-mapped IPv6 range covers the IPv4 client it maps", async () => {
+    const mapped = await presignGet(presigner, object, { expiresIn: 300, limits: { sourceIp: "::ffff:7f00:0/104" } });
+    assert.equal((await fetch(mapped)).status, 200);
+  });
+
   test("a refused address spends no use", async () => {
     const url = await presignGet(presigner, object, { expiresIn: 300, limits: { sourceIp: "198.51.100.7", maxUses: 1 } });
     await assertFetchS3Error(await fetch(url), "AccessDenied", 403);
