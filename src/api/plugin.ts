@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Logger } from "../shared/logger.ts";
-import { ApiError, badRequest, renderApiError } from "./api-errors.ts";
+import { renderApiError } from "./api-errors.ts";
+import { translateFrameworkError } from "./framework-errors.ts";
 import type { JobQueue } from "../jobs/job-queue.ts";
 import type { PipelineRules } from "../pipelines/pipeline-rules.ts";
 import { registerJobsRoutes } from "./jobs-route.ts";
@@ -33,7 +34,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiPluginOptions)
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const rendered = renderApiError(translateFrameworkError(error), request.id);
+    const rendered = renderApiError(translateFrameworkError(error, DEEPGRAM_INVALID_JSON), request.id);
     const level = rendered.status >= 500 ? "error" : "info";
     options.logger[level]({ requestId: request.id, path: request.routeOptions.url, status: rendered.status, code: rendered.body.err_code, err: rendered.status >= 500 ? error : undefined }, "api request failed");
     if (rendered.retryAfterSeconds !== undefined) reply.header("retry-after", rendered.retryAfterSeconds);
@@ -63,11 +64,5 @@ function asHeaderValue(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 512);
 }
 
-/** Fastify's own body errors, in Deepgram's words. */
-function translateFrameworkError(error: FastifyError): unknown {
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ApiError("PAYLOAD_TOO_LARGE", "the JSON body is too large", 413);
-  if (error.code?.startsWith("FST_ERR_CTP") || error instanceof SyntaxError) {
-    return badRequest("Content-type was application/json, but we could not process the JSON payload.");
-  }
-  return error;
-}
+/** What Deepgram answers a JSON body it cannot parse. */
+const DEEPGRAM_INVALID_JSON = "Content-type was application/json, but we could not process the JSON payload.";

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import type { ApiTarget } from "../client/api-client.ts";
 import type { S3Target } from "../presign/index.ts";
 import { loadConfig } from "../shared/config/load.ts";
 import type { EarshotConfig } from "../shared/config/schema.ts";
 import { AppError } from "../shared/errors.ts";
-import { selfSignedPaths, tlsEnabled } from "../server/tls.ts";
+import { readRootCredentialsFile, rootCredentialsFile } from "../server/root-credentials.ts";
+import { listenerCertFile, tlsEnabled } from "../server/tls.ts";
 
 /** The loaded configuration, honouring the global --config flag. */
 export function configOf(program: Command): EarshotConfig {
@@ -35,34 +37,36 @@ export function resolveStoreTarget(config: EarshotConfig, flags: { endpoint?: st
       ...(flags.endpoint || !ca ? {} : { ca: readFileSync(ca) }),
     };
   }
-  const file = join(resolve(config.store.dataDir), "credentials.json");
+  const file = rootCredentialsFile(resolve(config.store.dataDir));
   if (!existsSync(file)) {
     throw new AppError(
       "CREDENTIALS_MISSING",
       `no store credentials: start Earshot once (earshot up) to generate ${file}, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
     );
   }
-  const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
+  const stored = readRootCredentialsFile(file);
   return { endpoint: storeEndpoint, region, accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, ...(ca ? { ca: readFileSync(ca) } : {}) };
 }
 
 /** The certificate to trust for the configured store: its cert file, or its generated self-signed one. */
 function storeCaFile(config: EarshotConfig): string | undefined {
-  const tls = config.store.tls;
-  if (!tlsEnabled(tls)) return undefined;
-  const file = tls.selfSigned ? selfSignedPaths(config.store.dataDir).certFile : resolve(tls.cert as string);
-  return existsSync(file) ? file : undefined;
+  return existingFile(listenerCertFile(config.store.tls, config.store.dataDir));
 }
 
-export interface ApiTarget {
-  endpoint: string;
-  apiKey: string;
+function existingFile(file: string | undefined): string | undefined {
+  return file !== undefined && existsSync(file) ? file : undefined;
 }
 
-/** The speech API and a key for it: --api/--api-key, EARSHOT_API_URL/EARSHOT_API_KEY, or what `earshot up` created. */
-export function resolveApiTarget(config: EarshotConfig, flags: { api?: string; apiKey?: string } = {}): ApiTarget {
+/**
+ * The speech API, a key and the CA to trust for it: --api/--api-key/--ca,
+ * EARSHOT_API_URL/EARSHOT_API_KEY/EARSHOT_CA_FILE, or what `earshot up` created (its key and,
+ * for the configured API with TLS, its own certificate).
+ */
+export function resolveApiTarget(config: EarshotConfig, flags: { api?: string; apiKey?: string; ca?: string } = {}): ApiTarget {
   const scheme = tlsEnabled(config.api.tls) ? "https" : "http";
-  const endpoint = (flags.api ?? process.env.EARSHOT_API_URL ?? `${scheme}://${config.api.host}:${config.api.port}`).replace(/\/+$/, "");
+  const named = flags.api ?? process.env.EARSHOT_API_URL;
+  const endpoint = (named ?? `${scheme}://${config.api.host}:${config.api.port}`).replace(/\/+$/, "");
+  const ca = apiCa(config, flags.ca, named !== undefined);
   let apiKey = flags.apiKey ?? process.env.EARSHOT_API_KEY;
   if (!apiKey) {
     const file = join(resolve(config.api.dataDir), "local-api-key");
@@ -74,5 +78,23 @@ export function resolveApiTarget(config: EarshotConfig, flags: { api?: string; a
     }
     apiKey = readFileSync(file, "utf8").trim();
   }
-  return { endpoint, apiKey };
+  return { endpoint, apiKey, ...(ca ? { ca } : {}) };
+}
+
+/**
+ * --ca or EARSHOT_CA_FILE for a remote API; else, for the configured one (no --api or
+ * EARSHOT_API_URL), its own certificate: the self-signed one generated in its data directory,
+ * or api.tls.cert.
+ */
+function apiCa(config: EarshotConfig, flag: string | undefined, named: boolean): Buffer | undefined {
+  const given = flag ?? (process.env.EARSHOT_CA_FILE || undefined);
+  if (given !== undefined) {
+    try {
+      return readFileSync(given);
+    } catch (cause) {
+      throw new AppError("CA_UNREADABLE", `cannot read the CA file ${given} (--ca / EARSHOT_CA_FILE): ${(cause as Error).message}`, { cause });
+    }
+  }
+  const local = named ? undefined : existingFile(listenerCertFile(config.api.tls, config.api.dataDir));
+  return local === undefined ? undefined : readFileSync(local);
 }

@@ -289,6 +289,7 @@ function checkPermissions(config: EarshotConfig, storeDir: string, apiDir: strin
   const files = [
     join(storeDir, "credentials.json"),
     join(storeDir, "store.db"),
+    // The former IAM secrets key: still there only until the store's next start migrates it.
     join(storeDir, "iam-master.key"),
     join(storeDir, "url-uses.db"),
     join(apiDir, "api.db"),
@@ -299,8 +300,9 @@ function checkPermissions(config: EarshotConfig, storeDir: string, apiDir: strin
   for (const tls of [config.store.tls, config.api.tls]) if (tls?.key) files.push(resolve(tls.key));
   const audit = auditPath(config, storeDir);
   if (audit) files.push(audit.path);
+  // The master key (encryption at rest and the store's IAM secrets), wherever it is configured.
   const encryption = (config.store as Record<string, unknown>).encryption as { masterKeyFile?: string } | undefined;
-  if (encryption) files.push(resolve(encryption.masterKeyFile ?? join(dirname(storeDir), "keys", "master.key")));
+  files.push(resolve(encryption?.masterKeyFile ?? join(dirname(storeDir), "keys", "master.key")));
   const loose: string[] = [];
   let checked = 0;
   for (const [paths, wanted] of [[dirs, 0o700], [files, 0o600]] as const) {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { applyMigrations, openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
 import { timingSafeEqualString } from "../shared/timing-safe.ts";
@@ -62,6 +63,9 @@ export const MAX_SESSION_SECONDS = 43_200;
 export const MAX_SESSION_POLICY_CHARS = 2048;
 /** Expired sessions are kept this long so their users get ExpiredToken, not InvalidAccessKeyId. */
 const EXPIRED_SESSION_RETENTION_MS = 24 * 3600 * 1000;
+
+/** Where secrets were sealed before they moved under the master key (migrated away on open). */
+export const LEGACY_KEY_FILE = "iam-master.key";
 
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
@@ -143,13 +147,51 @@ export class IamStore {
     };
   }
 
-  /** The IAM tables inside `<dataDir>/store.db`, sealed with `<dataDir>/iam-master.key`. */
-  static open(dataDir: string): IamStore {
-    return new IamStore(openSqlite(join(dataDir, "store.db")), SecretBox.open(join(dataDir, "iam-master.key")));
+  /**
+   * The IAM tables inside `<dataDir>/store.db`, secrets sealed under a key derived from the
+   * master key (`loadConfiguredMasterKey`, kept outside the data directory). Secrets sealed
+   * under a former `<dataDir>/iam-master.key` are re-sealed first and that file removed.
+   */
+  static open(dataDir: string, masterKey: Buffer): IamStore {
+    const store = new IamStore(openSqlite(join(dataDir, "store.db")), SecretBox.fromMasterKey(masterKey));
+    try {
+      store.migrateLegacySecrets(join(dataDir, LEGACY_KEY_FILE));
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return store;
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Re-seal, in one transaction, every secret still sealed under the data directory's former
+   * key file, then delete the file. A store and a CLI command opening at once are serialised
+   * by the write lock; the second finds nothing left (or no file) to migrate.
+   */
+  private migrateLegacySecrets(file: string): void {
+    const legacy = SecretBox.legacy(file);
+    if (!legacy) return;
+    this.db
+      .transaction(() => {
+        for (const table of ["iam_access_keys", "iam_sessions"]) {
+          const rows = this.db.prepare(`SELECT access_key_id, secret_sealed FROM ${table} WHERE secret_sealed LIKE 'v1:%'`).all() as {
+            access_key_id: string;
+            secret_sealed: string;
+          }[];
+          const update = this.db.prepare(`UPDATE ${table} SET secret_sealed = ? WHERE access_key_id = ?`);
+          for (const row of rows) {
+            const secret = legacy.open(row.secret_sealed, row.access_key_id);
+            // A value the old key cannot open was unusable already; it stays as it is.
+            if (secret !== undefined) update.run(this.box.seal(secret, row.access_key_id), row.access_key_id);
+          }
+        }
+      })
+      .immediate();
+    rmSync(file, { force: true });
   }
 
   // ---- users and policies (CLI) ----

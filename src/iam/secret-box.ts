@@ -1,31 +1,43 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+/** HKDF label of the key access-key secrets are sealed under: never reused for anything else. */
+const IAM_SECRETS_INFO = "earshot-iam-secrets-v1";
 
 /**
  * Access-key secrets at rest. SigV4 verification needs the secret itself (it is an HMAC key),
- * so it cannot be stored as a one-way hash; it is sealed with AES-256-GCM under a local
- * master key instead, with the access key id as additional data so a sealed secret cannot be
- * moved to another key's row. The master key is a file of its own (mode 0600) and not the
- * root secret, because the root secret may change through configuration, which would make
- * every sealed secret unreadable. A copy of store.db alone reveals no secret.
+ * so it cannot be stored as a one-way hash; it is sealed with AES-256-GCM, with the access key
+ * id as additional data so a sealed secret cannot be moved to another key's row. The key is
+ * derived (HKDF-SHA256, its own label) from the master key of encryption at rest, which lives
+ * outside the data directory (src/keys/master-key.ts) and does not change with configuration
+ * as the root secret may: a copy of the data directory alone reveals no secret.
+ *
+ * Sealed values are `v2:<base64 nonce|tag|ciphertext>`. `v1:` values were sealed under the
+ * former `<dataDir>/iam-master.key`, read only to migrate them (IamStore.open).
  */
 export class SecretBox {
-  private constructor(private readonly key: Buffer) {}
+  private constructor(
+    private readonly key: Buffer,
+    private readonly prefix: string,
+  ) {}
 
-  /** Open the master key file, creating it (32 random bytes, hex, mode 0600) on first use. */
-  static open(path: string): SecretBox {
-    if (!existsSync(path)) {
-      try {
-        writeFileSync(path, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
-      } catch (error) {
-        // Another process (the store, or a CLI command) created it first: use theirs.
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      }
+  /** The box of a store whose master key (32 bytes) is `masterKey`. */
+  static fromMasterKey(masterKey: Buffer): SecretBox {
+    return new SecretBox(Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), IAM_SECRETS_INFO, 32)), "v2:");
+  }
+
+  /** The former box under a data directory's own key file (64 hex digits), or undefined when it is gone. */
+  static legacy(path: string): SecretBox | undefined {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8").trim();
+    } catch (error) {
+      // Another process (the store, or a CLI command) migrated and removed it first.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
     }
-    chmodSync(path, 0o600);
-    const text = readFileSync(path, "utf8").trim();
     if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${path} is not an Earshot IAM master key (64 hex digits)`);
-    return new SecretBox(Buffer.from(text, "hex"));
+    return new SecretBox(Buffer.from(text, "hex"), "v1:");
   }
 
   seal(secret: string, accessKeyId: string): string {
@@ -33,13 +45,13 @@ export class SecretBox {
     const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
     cipher.setAAD(Buffer.from(accessKeyId, "utf8"));
     const sealed = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
-    return `v1:${Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString("base64")}`;
+    return `${this.prefix}${Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString("base64")}`;
   }
 
-  /** The secret, or undefined when the sealed value is damaged or belongs to another key. */
+  /** The secret, or undefined when the sealed value is damaged, sealed by another box or belongs to another key. */
   open(sealed: string, accessKeyId: string): string | undefined {
-    if (!sealed.startsWith("v1:")) return undefined;
-    const bytes = Buffer.from(sealed.slice(3), "base64");
+    if (!sealed.startsWith(this.prefix)) return undefined;
+    const bytes = Buffer.from(sealed.slice(this.prefix.length), "base64");
     if (bytes.length < 28) return undefined;
     try {
       const decipher = createDecipheriv("aes-256-gcm", this.key, bytes.subarray(0, 12));

@@ -24,6 +24,15 @@ export function defaultMasterKeyFile(dataDir: string): string {
 }
 
 /**
+ * The master key a data directory's configuration names (store.encryption): `masterKey`
+ * (EARSHOT_MASTER_KEY) or `masterKeyFile`, by default beside the data directory. The key
+ * service and the store's IAM secrets (src/iam/secret-box.ts) both use it.
+ */
+export function loadConfiguredMasterKey(dataDir: string, config: { masterKey?: string; masterKeyFile?: string }): Buffer {
+  return loadMasterKey({ value: config.masterKey, file: config.masterKeyFile ?? defaultMasterKeyFile(dataDir) });
+}
+
+/**
  * The 32-byte master key that wraps every named key's material. A key file must be owner-only
  * (like ssh's private keys, a readable one is refused rather than used).
  */

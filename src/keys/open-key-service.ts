@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { AuditSink } from "../audit/audit-log.ts";
 import type { EncryptionConfig } from "../shared/config/schema.ts";
 import { KeyService } from "./key-service.ts";
-import { defaultMasterKeyFile, loadMasterKey } from "./master-key.ts";
+import { loadConfiguredMasterKey } from "./master-key.ts";
 
 /** The key database of a data directory (the store's, or the API's own). */
 export function keyDatabasePath(dataDir: string): string {
@@ -17,6 +17,5 @@ export function keyDatabasePath(dataDir: string): string {
  */
 export function openKeyService(dataDir: string, config: EncryptionConfig, audit?: AuditSink): KeyService {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const masterKey = loadMasterKey({ value: config.masterKey, file: config.masterKeyFile ?? defaultMasterKeyFile(dataDir) });
-  return KeyService.open({ path: keyDatabasePath(dataDir), masterKey, audit });
+  return KeyService.open({ path: keyDatabasePath(dataDir), masterKey: loadConfiguredMasterKey(dataDir, config), audit });
 }

@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { ApiCallError, ApiClient, type ApiRequest, type ApiTarget } from "../client/api-client.ts";
 import { presignGet, presignPut, suggestExpiryForAudioBytes } from "../presign/index.ts";
 import type { Logger } from "../shared/logger.ts";
 import { decodeEventKey } from "../storage/events/event-record.ts";
@@ -9,8 +10,8 @@ export interface PipelineRunnerOptions {
   rules: PipelineRules;
   /** Signs the GET and PUT URLs (the store's own credentials). */
   presigner: S3Client;
-  /** The speech API, called over HTTP exactly as an outside application would. */
-  api: { endpoint: string; apiKey: string };
+  /** The speech API, called over HTTP exactly as an outside application would (with its own certificate as CA, over TLS). */
+  api: ApiTarget;
   logger: Logger;
 }
 
@@ -26,7 +27,11 @@ class RefusedSubmission extends Error {}
  * second transcription.
  */
 export class PipelineRunner {
-  constructor(private readonly options: PipelineRunnerOptions) {}
+  private readonly api: ApiClient;
+
+  constructor(private readonly options: PipelineRunnerOptions) {
+    this.api = new ApiClient(options.api);
+  }
 
   /** The event handler: throwing makes the event subscription retry it later, with backoff. */
   readonly handle = async (record: S3EventRecord): Promise<void> => {
@@ -68,31 +73,34 @@ export class PipelineRunner {
     query.append("tag", tag);
     query.set("callback", callback);
     query.set("callback_method", "put");
-    const response = await this.call(`/v1/listen?${query}`, { method: "POST", body: JSON.stringify({ url: source }), headers: { "content-type": "application/json" } });
-    return ((await response.json()) as { request_id: string }).request_id;
+    const response = await this.call<{ request_id: string }>({
+      method: "POST",
+      path: "/v1/listen",
+      query,
+      body: JSON.stringify({ url: source }),
+      headers: { "content-type": "application/json" },
+    });
+    return response.request_id;
   }
 
   /** The id of a job already submitted under `tag`, if any (the API lists the key's newest jobs first). */
   private async findSubmitted(tag: string): Promise<string | undefined> {
-    const response = await this.call("/v1/jobs?kind=listen&limit=1000", { method: "GET" });
-    const { jobs } = (await response.json()) as { jobs: { id: string; input?: { options?: { tags?: string[] } } }[] };
+    const { jobs } = await this.call<{ jobs: { id: string; input?: { options?: { tags?: string[] } } }[] }>({
+      path: "/v1/jobs",
+      query: new URLSearchParams({ kind: "listen", limit: "1000" }),
+    });
     return jobs.find((job) => job.input?.options?.tags?.includes(tag))?.id;
   }
 
-  private async call(path: string, init: RequestInit): Promise<Response> {
-    const { api } = this.options;
-    const response = await fetch(`${api.endpoint}${path}`, { ...init, headers: { ...init.headers, authorization: `Token ${api.apiKey}` } });
-    if (response.ok) return response;
-    const text = await response.text();
-    const message = (() => {
-      try {
-        return (JSON.parse(text) as { err_msg?: string }).err_msg ?? text.slice(0, 300);
-      } catch {
-        return text.slice(0, 300);
-      }
-    })();
-    const transient = response.status >= 500 || response.status === 408 || response.status === 429;
-    if (transient) throw new Error(`the speech API answered ${response.status}: ${message}`);
-    throw new RefusedSubmission(`the speech API refused it (${response.status}): ${message}`);
+  /** An unreachable API or a 5xx/408/429 is thrown for a retry; any other refusal is for good. */
+  private async call<T>(request: ApiRequest): Promise<T> {
+    try {
+      return await this.api.call<T>(request);
+    } catch (error) {
+      if (!(error instanceof ApiCallError)) throw error;
+      const status = error.httpStatus;
+      if (status >= 500 || status === 408 || status === 429) throw new Error(`the speech API answered ${status}: ${error.detail}`, { cause: error });
+      throw new RefusedSubmission(`the speech API refused it (${status}): ${error.detail}`);
+    }
   }
 }

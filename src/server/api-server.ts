@@ -21,7 +21,8 @@ import { ConfigError } from "../shared/config/load.ts";
 import type { EarshotConfig } from "../shared/config/schema.ts";
 import type { Logger } from "../shared/logger.ts";
 import { openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
-import { httpsOptions, loadServerTls, selfSignedPaths, tlsEnabled } from "./tls.ts";
+import { readRootCredentialsFile, rootCredentialsFile } from "./root-credentials.ts";
+import { httpsOptions, listenerCertFile, loadServerTls, tlsEnabled } from "./tls.ts";
 import { createMediaReader } from "../sources/media-reader.ts";
 import { createSpeechService, type SpeechService } from "../speech/index.ts";
 
@@ -189,18 +190,16 @@ function storeTarget(config: EarshotConfig): StoreTarget | undefined {
   const ca = storeCa(config);
   const trust = ca === undefined ? {} : { ca };
   if (accessKeyId && secretAccessKey) return { endpoint, region, accessKeyId, secretAccessKey, ...trust };
-  const file = join(resolve(config.store.dataDir), "credentials.json");
+  const file = rootCredentialsFile(resolve(config.store.dataDir));
   if (!existsSync(file)) return undefined;
-  const stored = JSON.parse(readFileSync(file, "utf8")) as { accessKeyId: string; secretAccessKey: string };
-  return { endpoint, region, ...stored, ...trust };
+  return { endpoint, region, ...readRootCredentialsFile(file), ...trust };
 }
 
 /** api.s3.ca if set; else, for the embedded store with TLS, its own certificate (it is its own CA when self-signed). */
 function storeCa(config: EarshotConfig): Buffer | undefined {
   let file = config.api.s3.ca;
-  const storeTls = config.store.tls;
-  if (file === undefined && config.api.s3.endpoint === undefined && tlsEnabled(storeTls)) {
-    file = storeTls.selfSigned ? selfSignedPaths(config.store.dataDir).certFile : storeTls.cert;
+  if (file === undefined && config.api.s3.endpoint === undefined) {
+    file = listenerCertFile(config.store.tls, config.store.dataDir);
     if (file !== undefined && !existsSync(file)) return undefined;
   }
   if (file === undefined) return undefined;

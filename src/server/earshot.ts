@@ -56,7 +56,9 @@ export async function startEarshot(config: EarshotConfig, logger: Logger): Promi
   // Pipeline rules run on the store's durable events and call the API over HTTP, as an
   // outside application would. The subscription's name keeps undelivered events across restarts.
   const presigner = createS3Client({ endpoint: store.endpoint, region: store.region, ...service, ...storeTrust(config, store) });
-  const runner = new PipelineRunner({ rules: api.pipelines, presigner, api: { endpoint: api.endpoint, apiKey: apiToken }, logger });
+  // Over TLS the runner trusts the API's own certificate (its CA when self-signed).
+  const apiCa = api.tlsCertFile ? { ca: readFileSync(api.tlsCertFile) } : {};
+  const runner = new PipelineRunner({ rules: api.pipelines, presigner, api: { endpoint: api.endpoint, apiKey: apiToken, ...apiCa }, logger });
   const unsubscribe = store.store.events.subscribe({ name: PIPELINE_SUBSCRIPTION, events: ["s3:ObjectCreated:*"] }, runner.handle);
   return {
     store,

@@ -17,6 +17,7 @@ import { IamStore } from "../iam/iam-store.ts";
 import { UrlUseLedger } from "../storage/url-use-ledger.ts";
 import { httpsOptions, loadServerTls } from "./tls.ts";
 import { openKeyService } from "../keys/open-key-service.ts";
+import { loadConfiguredMasterKey } from "../keys/master-key.ts";
 import { SSE_S3_KEY } from "../storage/encryption.ts";
 
 export interface RunningStore {
@@ -77,7 +78,7 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
 
   const urlUses = UrlUseLedger.open(dataDir, options.clock ?? systemClock);
   // A second connection to store.db (WAL): the CLI changes the same rows from its own process.
-  const iam = IamStore.open(dataDir);
+  const iam = IamStore.open(dataDir, loadConfiguredMasterKey(dataDir, config.encryption));
   const access = new AccessControl(credentials, iam);
   const auditPath = config.audit.enabled ? resolve(config.audit.path ?? join(dataDir, "audit.log")) : undefined;
   const auditLog = auditPath === undefined ? undefined : AuditLog.open({ path: auditPath, fsync: config.audit.fsync });

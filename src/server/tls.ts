@@ -25,6 +25,15 @@ export function selfSignedPaths(dataDir: string): { dir: string; certFile: strin
   return { dir, certFile: join(dir, "cert.pem"), keyFile: join(dir, "key.pem") };
 }
 
+/**
+ * The certificate a listener serves, as configured: the file its clients trust as their CA
+ * (its generated self-signed one, or `cert`), or undefined without TLS. It may not exist yet.
+ */
+export function listenerCertFile(config: TlsConfig | undefined, dataDir: string): string | undefined {
+  if (!tlsEnabled(config)) return undefined;
+  return config.selfSigned ? selfSignedPaths(dataDir).certFile : resolve(config.cert as string);
+}
+
 /** TLS is on when a certificate and key are configured, or a self-signed pair is asked for. */
 export function tlsEnabled(config: TlsConfig | undefined): config is TlsConfig {
   return config !== undefined && (config.selfSigned === true || (config.cert !== undefined && config.key !== undefined));

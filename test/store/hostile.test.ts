@@ -128,7 +128,7 @@ describe("hostile keys", () => {
     const dataDir = join(sandbox, "data");
     for (const file of allFiles(dataDir)) {
       const rel = relative(dataDir, file);
-      assert.match(rel, /^(store\.db(-wal|-shm)?|credentials\.json|audit\.log|iam-master\.key|kms\.db(-wal|-shm)?|url-uses\.db(-wal|-shm)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{32})$/, rel);
+      assert.match(rel, /^(store\.db(-wal|-shm)?|credentials\.json|audit\.log|kms\.db(-wal|-shm)?|url-uses\.db(-wal|-shm)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{32})$/, rel);
       assert.ok(statSync(file).isFile());
     }
     assert.ok(!allFiles(dataDir).some((file) => file.includes(MARKER)));

@@ -1,12 +1,12 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { Readable } from "node:stream";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import type { JobView } from "../../api/jobs-route.ts";
 import { createS3Client, isS3Url, parseS3Url, presignGet, presignPut, suggestExpiryForAudioBytes } from "../../presign/index.ts";
 import { AppError } from "../../shared/errors.ts";
-import { ApiClient, withApiOptions, type RequestBody } from "../api-client.ts";
+import { ApiClient, type RequestBody } from "../../client/api-client.ts";
+import { withApiOptions } from "../api-client.ts";
 import { namedValues } from "../flags.ts";
 import { configOf, resolveApiTarget, resolveStoreTarget } from "../targets.ts";
 
@@ -16,6 +16,7 @@ interface TranscribeFlags {
   json?: boolean;
   api?: string;
   apiKey?: string;
+  ca?: string;
   endpoint?: string;
   region?: string;
   timeout: string;
@@ -149,7 +150,7 @@ async function openSource(source: string, s3: ReturnType<typeof createS3Client> 
         }
       }
       return {
-        body: Readable.toWeb(Readable.from(counted())) as unknown as RequestBody,
+        body: counted(),
         headers: { "content-type": "application/octet-stream", "content-length": String(size) },
       };
     },

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { AuditLog, discardAudit, type AuditSink } from "../../audit/audit-log.ts";
 import { IamStore } from "../../iam/iam-store.ts";
+import { loadConfiguredMasterKey } from "../../keys/master-key.ts";
 import { userArn } from "../../iam/policy.ts";
 import { loadConfig } from "../../shared/config/load.ts";
 import { AppError } from "../../shared/errors.ts";
@@ -19,7 +20,7 @@ export function registerUsersCommands(program: Command): void {
     const config = loadConfig({ file: program.opts<{ config?: string }>().config, flags: { "store.dataDir": dataDirFlag } });
     const dataDir = resolve(config.store.dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const iam = IamStore.open(dataDir);
+    const iam = IamStore.open(dataDir, loadConfiguredMasterKey(dataDir, config.store.encryption));
     const auditLog = config.store.audit.enabled
       ? AuditLog.open({ path: resolve(config.store.audit.path ?? join(dataDir, "audit.log")), fsync: config.store.audit.fsync })
       : undefined;
