@@ -14,7 +14,8 @@ import { NOISE_REDUCTION_AMOUNTS, OUTPUT_FORMAT_NAMES } from "../media/index.ts"
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/logger.ts";
 import { parseTranscribeOptions } from "../speech/index.ts";
-import { ApiError, badRequest, renderApiError } from "./api-errors.ts";
+import { badRequest, renderApiError } from "./api-errors.ts";
+import { translateFrameworkError } from "./framework-errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { tagsForNewJob } from "../jobs/job-access.ts";
 import { checkPresignedExpiry } from "./listen-route.ts";
@@ -326,8 +327,3 @@ function renderProblem(error: FastifyError, request: FastifyRequest, reply: Fast
   });
 }
 
-function translateFrameworkError(error: FastifyError): unknown {
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ApiError("PAYLOAD_TOO_LARGE", "the JSON body is too large", 413);
-  if (error.code?.startsWith("FST_ERR_CTP") || error instanceof SyntaxError) return badRequest("the body is not valid JSON");
-  return error;
-}

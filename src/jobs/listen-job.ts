@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { DeliveryStatus, Outbox } from "../delivery/index.ts";
 import type { SealedFiles } from "../keys/sealed-files.ts";
@@ -7,11 +7,15 @@ import type { MediaReader } from "../sources/media-reader.ts";
 import { MediaSourceError } from "../sources/media-reader.ts";
 import type { DeepgramWarning, SpeechService, TranscribeOptions } from "../speech/index.ts";
 import { PermanentJobError, TransientJobError } from "./errors.ts";
-import { FINAL_STATES, type Job } from "./job.ts";
+import type { Job, JobState } from "./job.ts";
+import { sweepJobEntries } from "./job-files.ts";
 import type { JobQueue } from "./job-queue.ts";
 import type { JobContext, JobHandler } from "./job-worker.ts";
 
 export const LISTEN_JOB = "listen";
+
+/** Job states whose spool file the start-up sweep keeps. */
+const SPOOL_KEPT_WHILE: ReadonlySet<JobState> = new Set(["queued", "running"]);
 
 /** What anyone may see of a callback-mode transcription. */
 export interface ListenJobInput {
@@ -179,16 +183,8 @@ export class ListenJobs {
    * a cancellation left behind. Run at start.
    */
   async sweepSpool(): Promise<number> {
-    const { queue, spoolDir } = this.dependencies;
-    let removed = 0;
-    for (const name of await readdir(spoolDir).catch(() => [] as string[])) {
-      const job = queue.get(name);
-      if (!job || FINAL_STATES.has(job.state)) {
-        await rm(join(spoolDir, name), { force: true });
-        removed++;
-      }
-    }
-    return removed;
+    // A queued job still needs its upload: it is transcribed from the spool file.
+    return sweepJobEntries(this.dependencies.spoolDir, this.dependencies.queue, SPOOL_KEPT_WHILE);
   }
 
   private async cleanUp(secrets: ListenJobSecrets): Promise<void> {

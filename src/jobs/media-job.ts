@@ -1,7 +1,6 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { addAbortSignal, Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Outbox } from "../delivery/index.ts";
 import {
@@ -12,34 +11,48 @@ import {
   formatFromContainer,
   formatFromName,
   isMediaError,
+  Mp4Layout,
   probeMedia,
   transcodeMedia,
+  type MediaSink,
   type MediaTools,
   type NoiseReductionAmount,
   type OutputFormatName,
+  type StreamedMedia,
 } from "../media/index.ts";
+import type { SealedFiles } from "../keys/sealed-files.ts";
 import { describeUrl, isNetError, presignedUrlExpiry, type SafeHttpClient } from "../net/index.ts";
 import { isS3Url, parseS3Url } from "../presign/s3-location.ts";
 import type { Clock } from "../shared/clock.ts";
 import { AppError } from "../shared/errors.ts";
-import { discardPartialFile } from "../shared/files.ts";
 import type { Logger } from "../shared/logger.ts";
 import { createMediaReader, MediaSourceError } from "../sources/media-reader.ts";
-import { createMediaWriter, MediaDestinationError } from "../sources/media-writer.ts";
+import { createMediaWriter, MediaDestinationError, type UploadBody } from "../sources/media-writer.ts";
 import type { DeepgramWarning, SpeechService, TranscribeOptions } from "../speech/index.ts";
 import { JobQueueError, PermanentJobError, TransientJobError } from "./errors.ts";
-import { FINAL_STATES, type Job, type JobState } from "./job.ts";
+import type { Job, JobState } from "./job.ts";
+import { ephemeralSealedFiles, sweepJobEntries } from "./job-files.ts";
 import type { JobQueue } from "./job-queue.ts";
 import { mayAccessJob, visibleJobs, type JobPrincipal } from "./job-access.ts";
 import type { JobContext, JobHandler } from "./job-worker.ts";
 
 /**
  * Dolby.io-style media jobs (`/media/transcode|enhance|analyze|transcribe`): fetch the input
- * into a private work directory (ffmpeg needs seekable input for some containers; disk, not
- * memory), run ffmpeg or the speech engine into a file there, upload that file to the
- * output, and remove the directory whatever happens. On completion an optional
- * `on_complete` webhook is handed to the delivery outbox in the same transaction that
- * records the job's end, so it is neither lost nor sent before the status says so.
+ * into a private work directory (a job reads it more than once; disk, not memory), run
+ * ffmpeg or the speech engine on it, keep the output there until it is uploaded, and remove
+ * the directory whatever happens. On completion an optional `on_complete` webhook is handed
+ * to the delivery outbox in the same transaction that records the job's end, so it is
+ * neither lost nor sent before the status says so.
+ *
+ * The work files never hold plaintext audio: the input and the output are sealed files
+ * (AES-256-GCM, see keys/sealed-files.ts; the key lives in memory only, see job-files.ts). ffmpeg and ffprobe read the input decrypted
+ * through their stdin and write the output to their stdout, which is sealed as it arrives;
+ * the upload decrypts it as it streams. Pipes cannot seek, so an MP4/MOV input whose index
+ * comes after its data is replayed with the index moved to the front (media/mp4-layout.ts),
+ * and outputs are written in forms a pipe allows (media/piped-output.ts). JSON results
+ * (reports, transcripts) are uploaded from memory. (`transcribe` hands the stream to the
+ * speech decoder, which still copies MP4-family input to its own temporary file, as it does
+ * for /v1/listen: speech/audio/decode.ts.)
  */
 export const MEDIA_JOB = "media";
 
@@ -124,6 +137,11 @@ export interface MediaJobsDependencies {
   logger: Logger;
   /** Each running job works in `<workDir>/<job id>/`, removed when the attempt ends. */
   workDir: string;
+  /**
+   * Work files are sealed through this. Default: under a key held in this process's memory
+   * only, which suits them (an attempt never resumes another's files; see ephemeralSealedFiles).
+   */
+  workFiles?: SealedFiles;
   /** Largest input spooled (http(s) inputs are also bounded by the HTTP client's own limit). */
   maxInputBytes: number;
   tools?: MediaTools;
@@ -132,6 +150,9 @@ export interface MediaJobsDependencies {
   /** Abort a running job now (rather than at the worker's next poll). */
   abort(id: string): void;
 }
+
+/** Only a running job keeps its work directory through the start-up sweep: a queued one starts over. */
+const WORK_KEPT_WHILE: ReadonlySet<JobState> = new Set(["running"]);
 
 /** Dolby's job status words. A job waiting to retry after a failed attempt is still Pending. */
 const STATUS: Record<JobState, MediaJobStatusWord> = {
@@ -202,9 +223,11 @@ const PAGE_SIZE = 100;
 
 export class MediaJobs {
   private readonly tools: MediaTools;
+  private readonly workFiles: SealedFiles;
 
   constructor(private readonly dependencies: MediaJobsDependencies) {
     this.tools = dependencies.tools ?? DEFAULT_MEDIA_TOOLS;
+    this.workFiles = dependencies.workFiles ?? ephemeralSealedFiles("earshot/media-work");
     dependencies.queue.onFinished((job, secrets) => this.enqueueOnComplete(job, secrets));
   }
 
@@ -287,16 +310,15 @@ export class MediaJobs {
     try {
       this.checkNotExpired(secrets.input.url, "input");
       this.checkNotExpired(secrets.output.url, "output");
-      const inputPath = join(dir, "input");
-      await this.spool(secrets.input, inputPath, context, clients);
+      const media = await this.spool(secrets.input, join(dir, "input"), context, clients);
       context.progress(10);
-      const produced = await this.process(job.id, input, secrets, inputPath, dir, context);
+      const produced = await this.process(job.id, input, secrets, media, this.sealedSink(join(dir, "output")), context);
       context.progress(90);
       this.checkNotExpired(secrets.output.url, "output");
       const writer = createMediaWriter({ http: this.dependencies.http, s3: this.s3For(secrets.output, clients) });
-      const written = await writer.write(secrets.output.url, produced.file, context.signal);
+      const written = await writer.write(secrets.output.url, produced.body, context.signal);
       context.progress(99);
-      return { ...produced.result, output: { url: input.output, bytes: written.bytes, content_type: produced.file.contentType } };
+      return { ...produced.result, output: { url: input.output, bytes: written.bytes, content_type: produced.body.contentType } };
     } catch (error) {
       throw classifyFailure(error);
     } finally {
@@ -313,51 +335,38 @@ export class MediaJobs {
    * behind). Run at start, before the worker.
    */
   async sweepWorkDir(): Promise<number> {
-    const { queue, workDir } = this.dependencies;
-    let removed = 0;
-    for (const name of await readdir(workDir).catch(() => [] as string[])) {
-      const job = queue.get(name);
-      if (!job || FINAL_STATES.has(job.state) || job.state === "queued") {
-        await rm(join(workDir, name), { recursive: true, force: true });
-        removed++;
-      }
-    }
-    return removed;
+    return sweepJobEntries(this.dependencies.workDir, this.dependencies.queue, WORK_KEPT_WHILE);
   }
 
   private async process(
     jobId: string,
     input: MediaJobInput,
     secrets: MediaJobSecrets,
-    inputPath: string,
-    dir: string,
+    media: StreamedMedia,
+    output: MediaSink,
     context: JobContext,
-  ): Promise<{ file: { path: string; contentType: string }; result: Record<string, unknown> }> {
+  ): Promise<{ body: UploadBody; result: Record<string, unknown> }> {
     const { signal } = context;
     const onProgress = (fraction: number) => context.progress(10 + Math.round(fraction * 80));
     const settings = input.settings;
     switch (settings.operation) {
       case "analyze": {
-        const report = await analyzeMedia(this.tools, inputPath, {
+        const report = await analyzeMedia(this.tools, media, {
           signal,
           onProgress,
           settings: { silenceThresholdDb: settings.silenceThresholdDb, silenceMinSeconds: settings.silenceMinSeconds },
         });
-        const path = join(dir, "report.json");
-        await writeFile(path, JSON.stringify(report, null, 2), { mode: 0o600 });
-        return { file: { path, contentType: "application/json" }, result: { ...report } };
+        return { body: jsonBody(JSON.stringify(report, null, 2)), result: { ...report } };
       }
       case "transcribe": {
-        const transcript = await this.dependencies.speech.transcribe({ path: inputPath }, settings.options, {
+        const transcript = await this.dependencies.speech.transcribe(media.open(), settings.options, {
           requestId: jobId,
           warnings: settings.warnings,
           signal,
         });
-        const path = join(dir, "transcript.json");
-        await writeFile(path, JSON.stringify(transcript), { mode: 0o600 });
         const alternative = transcript.results.channels[0]?.alternatives[0];
         return {
-          file: { path, contentType: "application/json" },
+          body: jsonBody(JSON.stringify(transcript)),
           result: {
             duration: transcript.metadata.duration,
             channels: transcript.metadata.channels,
@@ -367,30 +376,31 @@ export class MediaJobs {
         };
       }
       case "transcode": {
-        const format = settings.format ?? (await this.formatFor(secrets.output.url, inputPath, signal));
-        const path = join(dir, `output.${format}`);
-        const summary = await transcodeMedia(this.tools, inputPath, path, { ...settings, format, signal, onProgress });
-        return { file: { path, contentType: contentTypeOf(format) }, result: { media: summary } };
+        const format = settings.format ?? (await this.formatFor(secrets.output.url, media, signal));
+        const encoded = await transcodeMedia(this.tools, media, output, { ...settings, format, signal, onProgress });
+        return { body: mediaBody(encoded.media, contentTypeOf(format)), result: { media: encoded.summary } };
       }
       case "enhance": {
-        const format = await this.formatFor(secrets.output.url, inputPath, signal);
-        const path = join(dir, `output.${format}`);
-        const summary = await enhanceMedia(this.tools, inputPath, path, { ...settings, format }, { signal, onProgress });
-        return { file: { path, contentType: contentTypeOf(format) }, result: { media: summary.output, filters: summary.filters, loudness: summary.loudness } };
+        const format = await this.formatFor(secrets.output.url, media, signal);
+        const summary = await enhanceMedia(this.tools, media, output, { ...settings, format }, { signal, onProgress });
+        return { body: mediaBody(summary.media, contentTypeOf(format)), result: { media: summary.output, filters: summary.filters, loudness: summary.loudness } };
       }
     }
   }
 
   /** The output's extension decides; otherwise the input's own container, else WAV. */
-  private async formatFor(outputUrl: string, inputPath: string, signal: AbortSignal): Promise<OutputFormatName> {
+  private async formatFor(outputUrl: string, media: StreamedMedia, signal: AbortSignal): Promise<OutputFormatName> {
     const byName = formatFromName(isS3Url(outputUrl) ? parseS3Url(outputUrl).key : new URL(outputUrl).pathname);
     if (byName) return byName;
-    const info = await probeMedia(this.tools, inputPath, { signal, label: "input" });
+    const info = await probeMedia(this.tools, media, { signal, label: "input" });
     return formatFromContainer(info.format) ?? "wav";
   }
 
-  /** Fetch the input to a private file (bounded memory), reporting 0..10% as it arrives. */
-  private async spool(location: MediaLocation, path: string, context: JobContext, clients: S3Client[]): Promise<void> {
+  /**
+   * Fetch the input into a sealed file (bounded memory), reporting 0..10% as it arrives; it
+   * is then read back decrypted, as a stream, by every run that needs it.
+   */
+  private async spool(location: MediaLocation, path: string, context: JobContext, clients: S3Client[]): Promise<StreamedMedia> {
     const reader = createMediaReader({ http: this.dependencies.http, s3: this.s3For(location, clients) });
     const opened = await reader.open(location.url, context.signal);
     const size = opened.size;
@@ -402,27 +412,33 @@ export class MediaJobs {
     }
     let received = 0;
     let reported = 0;
-    async function* counted(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-      for await (const chunk of body) {
-        received += chunk.byteLength;
-        if (received > max) throw tooLarge();
-        const percent = size ? Math.floor((received / size) * 10) : 0;
-        if (percent > reported) {
-          reported = percent;
-          context.progress(percent);
-        }
-        yield chunk;
+    // Learns, on the way through, whether an MP4/MOV input needs its index moved to be piped.
+    const layout = new Mp4Layout();
+    const body = tap(opened.body, (chunk) => {
+      received += chunk.byteLength;
+      if (received > max) throw tooLarge();
+      layout.push(chunk);
+      const percent = size ? Math.floor((received / size) * 10) : 0;
+      if (percent > reported) {
+        reported = percent;
+        context.progress(percent);
       }
-    }
-    const file = createWriteStream(path, { mode: 0o600 });
-    try {
-      await pipeline(counted(opened.body), file, { signal: context.signal });
-    } catch (error) {
-      // Wait for the file to close so removing the work directory cannot race its creation.
-      await discardPartialFile(file, path);
-      throw error;
-    }
-    if (received === 0) throw new PermanentJobError("MEDIA_UNREADABLE", "the input is empty (0 bytes)");
+    });
+    await this.workFiles.write(path, addAbortSignal(context.signal, Readable.from(body, { objectMode: false })));
+    if (received === 0) throw new PermanentJobError("MEDIA_UNREADABLE", "the input is empty (0 bytes): there is no media to process");
+    const streamable = layout.streamable();
+    return { size: received, open: () => streamable(this.workFiles.read(path)) };
+  }
+
+  /** Where an encoder's output waits for the upload: a sealed file, read back decrypted. */
+  private sealedSink(path: string): MediaSink {
+    return {
+      write: async (body) => {
+        let size = 0;
+        await this.workFiles.write(path, tap(body, (chunk) => (size += chunk.byteLength)));
+        return { size, open: () => this.workFiles.read(path) };
+      },
+    };
   }
 
   private s3For(location: MediaLocation, clients: S3Client[]): S3Client | undefined {
@@ -486,6 +502,23 @@ function classifyFailure(error: unknown): unknown {
   return error;
 }
 
+/** Pass `body` through as Buffers, showing each chunk to `onChunk` first (which may throw to stop it). */
+async function* tap(body: AsyncIterable<Uint8Array>, onChunk: (chunk: Uint8Array) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    onChunk(chunk);
+    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+function mediaBody(media: StreamedMedia, contentType: string): UploadBody {
+  return { size: media.size, contentType, open: () => Readable.from(media.open(), { objectMode: false }) };
+}
+
+function jsonBody(json: string): UploadBody {
+  const bytes = Buffer.from(json);
+  return { size: bytes.length, contentType: "application/json", open: () => Readable.from([bytes], { objectMode: false }) };
+}
+
 function requestError(message: string): AppError {
   return new AppError("MEDIA_REQUEST_INVALID", message, { status: 400, expose: true });
 }
@@ -521,5 +554,5 @@ function decodeToken(token: string): { createdAt: Date; id: string } {
   } catch {
     // fall through
   }
-  throw requestError("next_token is not a token this server returned");
+  throw requestError("next_token is not a token this server returned: pass the next_token of the previous page unchanged, or leave it out for the first page");
 }

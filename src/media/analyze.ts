@@ -1,3 +1,4 @@
+import { inputArg, stdinOf, type MediaInput } from "./media-stream.ts";
 import { runFfmpeg, type MediaTools } from "./media-tool.ts";
 import { probeMedia, requireAudio, type MediaInfo } from "./probe.ts";
 
@@ -59,12 +60,12 @@ export interface AnalyzeOptions {
  * level) and silencedetect, after ffprobe for the container facts. The filters report on
  * stderr; it is read line by line, so long files never hold their log in memory.
  */
-export async function analyzeMedia(tools: MediaTools, path: string, options: AnalyzeOptions): Promise<AnalysisReport> {
+export async function analyzeMedia(tools: MediaTools, input: MediaInput, options: AnalyzeOptions): Promise<AnalysisReport> {
   const label = options.label ?? "input";
   const settings = { ...DEFAULT_ANALYZE_SETTINGS, ...options.settings };
-  const info = await probeMedia(tools, path, { signal: options.signal, label });
+  const info = await probeMedia(tools, input, { signal: options.signal, label });
   const audio = requireAudio(info, label);
-  const measured = await measureAudio(tools, path, info, settings, options);
+  const measured = await measureAudio(tools, input, info, settings, options);
   return {
     media_info: {
       container: { format: info.format, format_long_name: info.formatLongName, duration: round(info.durationSeconds, 3), size_bytes: info.sizeBytes, bit_rate: info.bitRate },
@@ -84,7 +85,7 @@ export async function analyzeMedia(tools: MediaTools, path: string, options: Ana
   };
 }
 
-async function measureAudio(tools: MediaTools, path: string, info: MediaInfo, settings: AnalyzeSettings, options: AnalyzeOptions): Promise<AnalysisReport["audio"]> {
+async function measureAudio(tools: MediaTools, input: MediaInput, info: MediaInfo, settings: AnalyzeSettings, options: AnalyzeOptions): Promise<AnalysisReport["audio"]> {
   const parser = new FilterLogParser();
   const filters = [
     // framelog=verbose keeps the per-frame lines below the default log level: only the summary prints.
@@ -92,10 +93,12 @@ async function measureAudio(tools: MediaTools, path: string, info: MediaInfo, se
     "astats=measure_perchannel=none",
     `silencedetect=noise=${settings.silenceThresholdDb}dB:duration=${settings.silenceMinSeconds}`,
   ].join(",");
-  await runFfmpeg(tools, ["-i", path, "-map", "0:a:0", "-af", filters, "-f", "null", "-"], {
+  const source = inputArg(input);
+  await runFfmpeg(tools, ["-i", source, "-map", "0:a:0", "-af", filters, "-f", "null", "-"], {
     signal: options.signal,
     activity: "audio analysis",
-    pathLabels: { [path]: options.label ?? "input" },
+    stdin: stdinOf(input),
+    pathLabels: { [source]: options.label ?? "input" },
     durationSeconds: info.durationSeconds,
     onProgress: options.onProgress,
     onStderrLine: (line) => parser.push(line),

@@ -1,8 +1,9 @@
 import { encodeArgs, type OutputFormatName } from "./formats.ts";
 import { MediaError } from "./media-errors.ts";
+import { inputArg, stdinOf, type MediaInput, type MediaSink, type StreamedMedia } from "./media-stream.ts";
 import { runFfmpeg, type MediaTools } from "./media-tool.ts";
 import { probeMedia, requireAudio } from "./probe.ts";
-import { summarizeOutput, type OutputSummary } from "./transcode.ts";
+import { encodeAudio, type OutputSummary } from "./transcode.ts";
 
 export const NOISE_REDUCTION_AMOUNTS = ["auto", "low", "medium", "high", "max"] as const;
 export type NoiseReductionAmount = (typeof NOISE_REDUCTION_AMOUNTS)[number];
@@ -30,6 +31,8 @@ export interface EnhanceOptions {
 
 export interface EnhanceSummary {
   output: OutputSummary;
+  /** The stored output, to upload. */
+  media: StreamedMedia;
   filters: string[];
   loudness?: { target_lufs: number; true_peak_limit_dbtp: number; input_lufs: number | null; input_true_peak_dbtp: number | null; normalization: string };
 }
@@ -50,15 +53,16 @@ interface LoudnormMeasurement {
  * passes: the first measures the cleaned audio, the second applies one linear gain computed
  * from that measurement (single-pass loudnorm guesses from a sliding window and misses the
  * target on short files). loudnorm itself falls back to dynamic mode when a linear gain
- * would break the true-peak limit.
+ * would break the true-peak limit. Each pass reads `input` afresh (a job streams it from its
+ * sealed copy each time).
  */
-export async function enhanceMedia(tools: MediaTools, inputPath: string, outputPath: string, settings: EnhanceSettings, options: EnhanceOptions): Promise<EnhanceSummary> {
-  const info = await probeMedia(tools, inputPath, { signal: options.signal, label: "input" });
+export async function enhanceMedia(tools: MediaTools, input: MediaInput, output: MediaSink, settings: EnhanceSettings, options: EnhanceOptions): Promise<EnhanceSummary> {
+  const info = await probeMedia(tools, input, { signal: options.signal, label: "input" });
   const audio = requireAudio(info, "input");
   const cleanUp: string[] = [];
   if (settings.highPassHz !== undefined) cleanUp.push(`highpass=f=${settings.highPassHz}`);
   if (settings.noiseReduction !== undefined) cleanUp.push(`afftdn=nr=${REDUCTION_DB[settings.noiseReduction]}:nf=-50`);
-  const pathLabels = { [inputPath]: "input", [outputPath]: "output" };
+  const source = inputArg(input);
   const duration = info.durationSeconds;
   const twoPass = settings.targetLufs !== undefined;
 
@@ -66,10 +70,11 @@ export async function enhanceMedia(tools: MediaTools, inputPath: string, outputP
   if (settings.targetLufs !== undefined) {
     const measure = `loudnorm=I=${settings.targetLufs}:TP=${settings.truePeakDb}:LRA=11:print_format=json`;
     const json = new JsonBlockCollector();
-    await runFfmpeg(tools, ["-i", inputPath, "-map", "0:a:0", "-af", [...cleanUp, measure].join(","), "-f", "null", "-"], {
+    await runFfmpeg(tools, ["-i", source, "-map", "0:a:0", "-af", [...cleanUp, measure].join(","), "-f", "null", "-"], {
       signal: options.signal,
       activity: "loudness measurement",
-      pathLabels,
+      stdin: stdinOf(input),
+      pathLabels: { [source]: "input" },
       durationSeconds: duration,
       onProgress: (f) => options.onProgress?.(f * 0.4),
       onStderrLine: (line) => json.push(line),
@@ -97,32 +102,30 @@ export async function enhanceMedia(tools: MediaTools, inputPath: string, outputP
     );
   }
   const applied = new JsonBlockCollector();
-  await runFfmpeg(
+  const encoded = await encodeAudio(
     tools,
+    input,
     [
-      "-i",
-      inputPath,
       "-map",
       "0:a:0",
       ...(filters.length > 0 ? ["-af", filters.join(",")] : []),
       // loudnorm works at 192 kHz internally; keep the source's rate (encodeArgs adds -ar).
       ...encodeArgs(settings.format, { bitrateKb: settings.bitrateKb }, audio.sampleRate),
-      "-y",
-      outputPath,
     ],
+    output,
+    settings.format,
     {
       signal: options.signal,
       activity: "enhancement",
-      pathLabels,
       durationSeconds: duration,
       onProgress: (f) => options.onProgress?.(twoPass ? 0.4 + f * 0.6 : f),
       onStderrLine: (line) => applied.push(line),
     },
   );
-  const output = await summarizeOutput(tools, outputPath, settings.format, options.signal);
   const result = applied.parse() as { normalization_type?: string } | undefined;
   return {
-    output,
+    output: encoded.summary,
+    media: encoded.media,
     filters: filters.map((f) => f.split("=")[0] as string),
     loudness:
       settings.targetLufs !== undefined && measured

@@ -22,8 +22,10 @@ const FORMATS: Record<OutputFormatName, OutputFormat> = {
   flac: { muxer: "flac", codec: "flac", contentType: "audio/flac" },
   ogg: { muxer: "ogg", codec: "libvorbis", contentType: "audio/ogg", defaultBitrateKb: 128 },
   opus: { muxer: "ogg", codec: "libopus", contentType: "audio/ogg", defaultBitrateKb: 64, sampleRates: [8000, 12000, 16000, 24000, 48000] },
-  // The index goes first so players (and our own ffprobe) can start without seeking to the end.
-  m4a: { muxer: "ipod", codec: "aac", contentType: "audio/mp4", defaultBitrateKb: 128, extraArgs: ["-movflags", "+faststart"] },
+  // Outputs are written to a pipe, where the MP4 muxer cannot seek back to write its index
+  // (nor move it to the front, as +faststart does): fragmented MP4 with an empty moov first
+  // needs neither, and players (and our own ffprobe) still start without seeking to the end.
+  m4a: { muxer: "ipod", codec: "aac", contentType: "audio/mp4", defaultBitrateKb: 128, extraArgs: ["-movflags", "+frag_keyframe+empty_moov+default_base_moof"] },
   aac: { muxer: "adts", codec: "aac", contentType: "audio/aac", defaultBitrateKb: 128 },
   webm: { muxer: "webm", codec: "libopus", contentType: "audio/webm", defaultBitrateKb: 64, sampleRates: [8000, 12000, 16000, 24000, 48000] },
 };
@@ -67,7 +69,7 @@ export interface EncodeSettings {
   channels?: number;
 }
 
-/** ffmpeg output arguments (before the output path) encoding the first audio stream as `format`. */
+/** ffmpeg output arguments (before the output, a pipe: see piped-output.ts) encoding the first audio stream as `format`. */
 export function encodeArgs(format: OutputFormatName, settings: EncodeSettings, sourceSampleRate: number): string[] {
   const spec = FORMATS[format];
   const args = ["-vn", "-sn", "-dn", "-c:a", spec.codec];

@@ -1,13 +1,17 @@
-import { spawn } from "node:child_process";
+import { spawn, type StdioOptions } from "node:child_process";
 import { createInterface } from "node:readline";
-import { BoundedText, killChild, waitForExit } from "../shared/child-io.ts";
+import type { Readable, Writable } from "node:stream";
+import { BoundedText, endQuietly, killChild, waitForExit, writeChunk } from "../shared/child-io.ts";
 import { MediaError } from "./media-errors.ts";
+import type { StreamedMedia } from "./media-stream.ts";
 
 /**
  * Running ffmpeg and ffprobe as child processes: killed when the job's signal aborts,
  * stderr kept only as a bounded tail for error messages (with the job's temporary paths
  * replaced by what they stand for, so messages never reveal server paths), and ffmpeg's
- * `-progress pipe:1` turned into a 0..1 fraction of the known duration.
+ * `-progress pipe:3` turned into a 0..1 fraction of the known duration. A job's media goes
+ * through pipes, never a plaintext file: `stdin` is streamed into the tool (input `pipe:0`)
+ * and ffmpeg's `stdout` handed to the caller (output `pipe:1`).
  */
 export interface MediaTools {
   ffmpegPath: string;
@@ -24,47 +28,61 @@ export interface ToolRunOptions {
   onStderrLine?: (line: string) => void;
   /** Largest stdout kept (ffprobe's JSON); beyond it the run fails. Default: stdout is not kept. */
   maxStdoutBytes?: number;
+  /** Every stdout line, as it arrives, when stdout is not kept (ffprobe's packet listing). */
+  onStdoutLine?: (line: string) => void;
+  /** Streamed into the tool's stdin: its input argument is then `pipe:0`. */
+  stdin?: StreamedMedia;
 }
 
 export interface ToolRunResult {
   stdout: string;
 }
 
-export interface FfmpegRunOptions extends ToolRunOptions {
+export interface FfmpegRunOptions extends Omit<ToolRunOptions, "maxStdoutBytes" | "onStdoutLine"> {
   /** Seconds of media the run processes; with it `onProgress` gets fractions 0..1. */
   durationSeconds?: number;
   onProgress?: (fraction: number) => void;
   /** Says what failed in messages: "transcoding", "loudness measurement", ... */
   activity: string;
+  /** Takes ffmpeg's stdout (an output written to `pipe:1`); the run fails if it rejects. */
+  stdout?: (body: AsyncIterable<Buffer>) => Promise<void>;
 }
 
 /** Lines of stderr quoted in error messages: enough for ffmpeg's reason, not a log dump. */
 const STDERR_TAIL_CHARS = 1500;
 
 export async function runFfmpeg(tools: MediaTools, args: readonly string[], options: FfmpegRunOptions): Promise<ToolRunResult> {
-  const fullArgs = ["-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", ...args];
+  // Progress goes to fd 3, so stdout stays free for an output written to pipe:1. Reading
+  // stdin (pipe:0) already keeps ffmpeg from treating it as a keyboard: -nostdin only without it.
+  const fullArgs = ["-hide_banner", ...(options.stdin ? [] : ["-nostdin"]), "-nostats", "-progress", "pipe:3", ...args];
   const duration = options.durationSeconds;
-  return runTool(tools.ffmpegPath, fullArgs, options, options.activity, (line) => {
-    // out_time_us is microseconds of output written so far (ffmpeg also prints a mislabelled out_time_ms with the same value).
-    const match = /^out_time_us=(\d+)$/.exec(line);
-    if (match && duration && duration > 0 && options.onProgress) options.onProgress(Math.min(1, Number(match[1]) / 1e6 / duration));
+  return runTool(tools.ffmpegPath, fullArgs, options, options.activity, {
+    stdout: options.stdout,
+    onProgressLine: (line) => {
+      // out_time_us is microseconds of output written so far (ffmpeg also prints a mislabelled out_time_ms with the same value).
+      const match = /^out_time_us=(\d+)$/.exec(line);
+      if (match && duration && duration > 0 && options.onProgress) options.onProgress(Math.min(1, Number(match[1]) / 1e6 / duration));
+    },
   });
 }
 
 export async function runFfprobe(tools: MediaTools, args: readonly string[], options: ToolRunOptions): Promise<ToolRunResult> {
-  return runTool(tools.ffprobePath, ["-hide_banner", ...args], { maxStdoutBytes: 8 * 1024 * 1024, ...options }, "probing", undefined);
+  const keep = options.onStdoutLine ? {} : { maxStdoutBytes: 8 * 1024 * 1024 };
+  return runTool(tools.ffprobePath, ["-hide_banner", ...args], { ...keep, ...options }, "probing", {});
 }
 
-async function runTool(
-  command: string,
-  args: readonly string[],
-  options: ToolRunOptions,
-  activity: string,
-  onStdoutLine: ((line: string) => void) | undefined,
-): Promise<ToolRunResult> {
+interface ToolPipes {
+  /** Consumes stdout instead of it being kept or read as lines. */
+  stdout?: (body: AsyncIterable<Buffer>) => Promise<void>;
+  /** With it, fd 3 is a pipe read line by line (ffmpeg's `-progress pipe:3`). */
+  onProgressLine?: (line: string) => void;
+}
+
+async function runTool(command: string, args: readonly string[], options: ToolRunOptions, activity: string, pipes: ToolPipes): Promise<ToolRunResult> {
   const { signal } = options;
   if (signal.aborted) throw cancelled(activity);
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const stdio: StdioOptions = [options.stdin ? "pipe" : "ignore", "pipe", "pipe", ...(pipes.onProgressLine ? (["pipe"] as const) : [])];
+  const child = spawn(command, args, { stdio });
   const exited = waitForExit(child);
   const onAbort = () => killChild(child);
   signal.addEventListener("abort", onAbort, { once: true });
@@ -72,28 +90,40 @@ async function runTool(
   const stdoutChunks: Buffer[] = [];
   let stdoutBytes = 0;
   let stdoutOverflow = false;
+  // The first failure on our side of the pipes (an input that does not decrypt, a full disk
+  // under the output): the tool is killed, and this, not its exit status, is the reason.
+  let pipeError: { error: unknown } | undefined;
+  const failPipe = (error: unknown) => {
+    pipeError ??= { error };
+    killChild(child);
+  };
   try {
     const stderrDone = readLines(child.stderr, (line) => {
       stderr.push(`${line}\n`);
       options.onStderrLine?.(line);
     });
-    const stdoutDone = options.maxStdoutBytes
-      ? collect(child.stdout, (chunk) => {
-          stdoutBytes += chunk.byteLength;
-          if (stdoutBytes > (options.maxStdoutBytes as number)) {
-            stdoutOverflow = true;
-            killChild(child);
-          } else stdoutChunks.push(chunk);
-        })
-      : readLines(child.stdout, onStdoutLine ?? (() => {}));
+    const progressDone = pipes.onProgressLine ? readLines(child.stdio[3] as Readable, pipes.onProgressLine) : undefined;
+    const stdoutDone = pipes.stdout
+      ? pipes.stdout(child.stdout as Readable).catch(failPipe)
+      : options.maxStdoutBytes
+        ? collect(child.stdout, (chunk) => {
+            stdoutBytes += chunk.byteLength;
+            if (stdoutBytes > (options.maxStdoutBytes as number)) {
+              stdoutOverflow = true;
+              killChild(child);
+            } else stdoutChunks.push(chunk);
+          })
+        : readLines(child.stdout, options.onStdoutLine ?? (() => {}));
+    const feeding = options.stdin && child.stdin ? feed(child.stdin, options.stdin, signal).catch(failPipe) : undefined;
     const status = await exited;
-    await Promise.all([stderrDone, stdoutDone]);
+    await Promise.all([stderrDone, stdoutDone, progressDone, feeding]);
     if (status.spawnError) {
       throw new MediaError("MEDIA_TOOL_MISSING", `${command} could not be started (${status.spawnError.code ?? status.spawnError.message}); is it installed on the server?`, {
         cause: status.spawnError,
       });
     }
     if (signal.aborted) throw cancelled(activity);
+    if (pipeError) throw pipeError.error;
     if (stdoutOverflow) throw new MediaError("MEDIA_PROCESSING", `${activity} produced more than ${options.maxStdoutBytes} bytes of output`);
     if (status.code !== 0) {
       const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
@@ -118,6 +148,19 @@ export function stderrTail(text: string, pathLabels: Readonly<Record<string, str
   for (const [path, label] of Object.entries(pathLabels)) tail = tail.split(path).join(label);
   if (tail.length > STDERR_TAIL_CHARS) tail = `…${tail.slice(tail.length - STDERR_TAIL_CHARS)}`;
   return tail === "" ? "(no error output)" : tail;
+}
+
+/**
+ * Stream `media` into the tool's stdin with back-pressure. A tool that stops reading early
+ * (ffprobe reads only the head) ends the feed quietly; a source that fails rejects, without
+ * ending stdin, so the tool never takes a cut-off input for a whole one.
+ */
+async function feed(stdin: Writable, media: StreamedMedia, signal: AbortSignal): Promise<void> {
+  stdin.on("error", () => {}); // EPIPE once the tool has stopped reading; its exit status says why.
+  for await (const chunk of media.open()) {
+    if (signal.aborted || !(await writeChunk(stdin, chunk))) break;
+  }
+  endQuietly(stdin);
 }
 
 async function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {

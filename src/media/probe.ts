@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MediaError, isMediaError } from "./media-errors.ts";
 import { runFfprobe, type MediaTools } from "./media-tool.ts";
+import { inputArg, stdinOf, type MediaInput } from "./media-stream.ts";
 
 /** What ffprobe says about a media file, in the report's words. */
 export interface MediaInfo {
@@ -69,24 +70,17 @@ const probeOutput = z.object({
 });
 
 /**
- * Probe a local file. A file ffprobe cannot read fails with MEDIA_UNREADABLE quoting its
- * reason; `label` names the file in that message ("input").
+ * Probe media. A file ffprobe cannot read fails with MEDIA_UNREADABLE quoting its reason;
+ * `label` names it in that message ("input").
+ *
+ * Streamed media is probed through a pipe, where ffprobe cannot see the size and, for many
+ * containers (WAV, MP3, Ogg, ADTS), not the duration either (it would seek to the end or
+ * divide the size by the bit rate). The size is the stream's own; a missing duration is
+ * measured by listing the packets (demuxing only, no decoding), and the whole-file bit rate
+ * is then size / duration, as ffprobe computes it for a file.
  */
-export async function probeMedia(tools: MediaTools, path: string, options: { signal: AbortSignal; label: string }): Promise<MediaInfo> {
-  let stdout: string;
-  try {
-    ({ stdout } = await runFfprobe(tools, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", path], {
-      signal: options.signal,
-      pathLabels: { [path]: options.label },
-    }));
-  } catch (error) {
-    if (isMediaError(error) && error.code === "MEDIA_PROCESSING") {
-      throw new MediaError("MEDIA_UNREADABLE", `the ${options.label} is not a media file ffmpeg can read: ${error.message.replace(/^probing failed: /, "")}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
+export async function probeMedia(tools: MediaTools, input: MediaInput, options: { signal: AbortSignal; label: string }): Promise<MediaInfo> {
+  const stdout = await probeRun(tools, input, options, ["-print_format", "json", "-show_format", "-show_streams"]);
   const parsed = probeOutput.safeParse(JSON.parse(stdout || "{}"));
   if (!parsed.success) {
     throw new MediaError("MEDIA_UNREADABLE", `the ${options.label} is not a media file ffmpeg can read: ffprobe found no container format`);
@@ -105,15 +99,64 @@ export async function probeMedia(tools: MediaTools, path: string, options: { sig
         bitsPerSample: audioStream.bits_per_sample || undefined,
       }
     : undefined;
+  let durationSeconds = format.duration ?? audioStream?.duration;
+  let sizeBytes = format.size;
+  let bitRate = format.bit_rate;
+  const streamed = stdinOf(input);
+  if (streamed) {
+    sizeBytes = streamed.size;
+    if (durationSeconds === undefined && audio) durationSeconds = await measureDuration(tools, streamed, options);
+    if (durationSeconds) bitRate = Math.floor((sizeBytes * 8) / durationSeconds);
+  }
   return {
     format: format.format_name,
     formatLongName: format.format_long_name,
-    durationSeconds: format.duration ?? audioStream?.duration ?? 0,
-    sizeBytes: format.size,
-    bitRate: format.bit_rate,
+    durationSeconds: durationSeconds ?? 0,
+    sizeBytes,
+    bitRate,
     audio,
     streams: streams.map((stream) => ({ index: stream.index, type: stream.codec_type ?? "unknown", codec: stream.codec_name })),
   };
+}
+
+/**
+ * Seconds of the first audio stream, from the end of its last packet: one demuxing pass over
+ * the media, read as it streams (one short line per packet, nothing kept).
+ */
+export async function measureDuration(tools: MediaTools, input: MediaInput, options: { signal: AbortSignal; label: string }): Promise<number> {
+  let end = 0;
+  await probeRun(tools, input, options, ["-select_streams", "a:0", "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0"], (line) => {
+    const [pts, duration] = line.split(",").map(Number);
+    if (pts !== undefined && Number.isFinite(pts)) end = Math.max(end, pts + (duration !== undefined && Number.isFinite(duration) ? duration : 0));
+  });
+  return Math.round(end * 1e6) / 1e6;
+}
+
+/** One ffprobe run over the media (its stdout kept, or read line by line); unreadable media is MEDIA_UNREADABLE. */
+async function probeRun(
+  tools: MediaTools,
+  input: MediaInput,
+  options: { signal: AbortSignal; label: string },
+  args: readonly string[],
+  onStdoutLine?: (line: string) => void,
+): Promise<string> {
+  const source = inputArg(input);
+  try {
+    const { stdout } = await runFfprobe(tools, ["-v", "error", ...args, source], {
+      signal: options.signal,
+      pathLabels: { [source]: options.label },
+      stdin: stdinOf(input),
+      onStdoutLine,
+    });
+    return stdout;
+  } catch (error) {
+    if (isMediaError(error) && error.code === "MEDIA_PROCESSING") {
+      throw new MediaError("MEDIA_UNREADABLE", `the ${options.label} is not a media file ffmpeg can read: ${error.message.replace(/^probing failed: /, "")}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 /** The jobs here all work on audio: refuse input without any, naming what it has instead. */

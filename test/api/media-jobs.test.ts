@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -35,12 +36,16 @@ let presigner: S3Client;
 let scratch: string;
 let origin: LoopbackOrigin;
 
-/** A loopback server: serves media (optionally held until released) and records webhooks. */
+/** A loopback server: serves media (optionally held until released), takes uploads and records webhooks. */
 interface LoopbackOrigin {
   url: string;
   hooks: { headers: IncomingMessage["headers"]; body: Record<string, unknown> }[];
   /** Requests for /held/* wait here until `release()`. */
   held: (() => void)[];
+  /** Served at /file/<name>, and at /half-file/<name> half now, the rest on release. */
+  files: Map<string, Buffer>;
+  /** Bodies PUT to /held-put/<name> (answered 200 on release). */
+  uploads: Map<string, Buffer>;
   release(): void;
   close(): Promise<void>;
 }
@@ -48,6 +53,8 @@ interface LoopbackOrigin {
 async function startOrigin(): Promise<LoopbackOrigin> {
   const hooks: LoopbackOrigin["hooks"] = [];
   const held: (() => void)[] = [];
+  const files = new Map<string, Buffer>();
+  const uploads = new Map<string, Buffer>();
   const flakyServed = new Set<string>();
   const server: Server = createServer((request: IncomingMessage, reply: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -62,6 +69,17 @@ async function startOrigin(): Promise<LoopbackOrigin> {
         reply.writeHead(503, { "content-type": "text/plain" }).end("overloaded");
       } else if (path.startsWith("/held/")) {
         held.push(() => reply.writeHead(200, { "content-type": "audio/wav" }).end(readFileSync(shortClip)));
+      } else if (path.startsWith("/held-put/") && request.method === "PUT") {
+        uploads.set(path.slice("/held-put/".length), Buffer.concat(chunks));
+        held.push(() => reply.writeHead(200).end());
+      } else if (path.startsWith("/file/") && files.has(path.slice("/file/".length))) {
+        reply.writeHead(200, { "content-type": "audio/wav" }).end(files.get(path.slice("/file/".length)));
+      } else if (path.startsWith("/half-file/") && files.has(path.slice("/half-file/".length))) {
+        const bytes = files.get(path.slice("/half-file/".length)) as Buffer;
+        const half = Math.floor(bytes.length / 2);
+        reply.writeHead(200, { "content-type": "audio/wav", "content-length": String(bytes.length) });
+        reply.write(bytes.subarray(0, half));
+        held.push(() => reply.end(bytes.subarray(half)));
       } else if (path.startsWith("/half/")) {
         // Half the file now (it lands in the job's work directory), the rest on release.
         const bytes = readFileSync(shortClip);
@@ -81,6 +99,8 @@ async function startOrigin(): Promise<LoopbackOrigin> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hooks,
     held,
+    files,
+    uploads,
     release: () => held.splice(0).forEach((respond) => respond()),
     close: async () => {
       server.closeAllConnections();
@@ -452,6 +472,147 @@ test("malformed bodies, SSRF targets and expired URLs are refused at submit with
   const badQuery = await call("GET", "/media/jobs?job_id=nope");
   assert.equal(badQuery.status, 400);
   assert.match(badQuery.body.detail ?? "", /job_id must be the job's UUID/);
+});
+
+/** Every file under `dir` (files a finishing job removes meanwhile are skipped). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (!entry.isDirectory()) return [path];
+    try {
+      return filesUnder(path);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Fail if any file under the API's data directory holds `marker` (as test/api/encryption-at-rest.test.ts scans). */
+function assertNoPlaintext(marker: Buffer, when: string): void {
+  for (const file of filesUnder(api.dataDir)) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      continue;
+    }
+    assert.equal(bytes.indexOf(marker), -1, `plaintext audio in ${file} ${when}`);
+  }
+}
+
+/**
+ * A 28 s, 48 kHz stereo WAV (about 5.4 MB, so a half-spooled input has whole sealed chunks
+ * on disk) whose PCM carries `marker` every 256 KiB: noise bursts a WAV -> WAV transcode
+ * copies bit for bit, so any plaintext copy of the input or the output would hold them.
+ */
+async function markedWav(marker: Buffer): Promise<Buffer> {
+  const path = join(scratch, "marked.wav");
+  await run("ffmpeg", ["-hide_banner", "-v", "error", "-stream_loop", "3", "-i", longClip, "-ac", "2", "-ar", "48000", "-c:a", "pcm_s16le", "-y", path]);
+  const wav = readFileSync(path);
+  const data = wav.indexOf("data") + 8;
+  for (let at = data + 4096; at + marker.length < wav.length; at += 256 * 1024) marker.copy(wav, at);
+  return wav;
+}
+
+test("media jobs never hold plaintext audio on disk: not while the input arrives, runs through ffmpeg or uploads, nor after", { timeout: 60_000 }, async () => {
+  const marker = randomBytes(64);
+  const wav = await markedWav(marker);
+  origin.files.set("marked.wav", wav);
+  await put("in/marked.wav", wav);
+
+  // Transcode: the input arrives half, then waits; then the upload of the output is held.
+  const transcode = await start("transcode", { input: `${origin.url}/half-file/marked.wav`, output: `${origin.url}/held-put/marked.wav`, format: "wav" });
+  const workDir = join(api.dataDir, "media-work", transcode);
+  const spooled = () => {
+    try {
+      return statSync(join(workDir, "input")).size;
+    } catch {
+      return 0;
+    }
+  };
+  await waitFor(() => origin.held.length === 1 && spooled() > 2 * 1024 * 1024, "half the input to be on disk");
+  assertNoPlaintext(marker, "while the input arrives");
+  origin.release();
+  await waitFor(() => origin.uploads.has("marked.wav") && origin.held.length === 1, "the upload to be held");
+  assert.deepEqual(readdirSync(workDir).sort(), ["input", "output"], "the input and the output are both on disk");
+  assertNoPlaintext(marker, "while the output uploads");
+  origin.release();
+  const transcoded = await settle(transcode);
+  assert.equal(transcoded.status, "Success", JSON.stringify(transcoded));
+  // The control: the marker made it through ffmpeg into the output, so a plaintext copy would have been found.
+  const uploaded = origin.uploads.get("marked.wav") as Buffer;
+  assert.notEqual(uploaded.indexOf(marker), -1, "the marker survives a WAV -> WAV transcode");
+  assert.equal(uploaded.readUInt32LE(4), uploaded.length - 8, "the RIFF size is set although ffmpeg wrote to a pipe");
+  const media = transcoded.result?.media as { duration: number; size_bytes: number };
+  assert.ok(Math.abs(media.duration - 28.4) < 0.2, `duration ${media.duration}`);
+  assert.equal(media.size_bytes, uploaded.length);
+
+  // Enhance reads its input twice (loudness measurement, then the render): both from the sealed copy.
+  const enhance = await start("enhance", { input: "s3://media/in/marked.wav", output: `${origin.url}/held-put/marked-enhanced.wav`, audio: { loudness: { target_level: -16 } } });
+  await waitFor(() => origin.uploads.has("marked-enhanced.wav") && origin.held.length === 1, "the enhanced upload to be held");
+  assert.deepEqual(readdirSync(join(api.dataDir, "media-work", enhance)).sort(), ["input", "output"]);
+  assertNoPlaintext(marker, "while the enhanced output uploads");
+  origin.release();
+  const enhanced = await settle(enhance);
+  assert.equal(enhanced.status, "Success", JSON.stringify(enhanced));
+  assert.ok(((enhanced.result?.loudness as { input_lufs: number }).input_lufs ?? 0) < -10);
+
+  assert.deepEqual(readdirSync(join(api.dataDir, "media-work")), []);
+  assertNoPlaintext(marker, "after the jobs");
+});
+
+test("through pipes: an M4A whose index comes last (as phones write it) is read, and M4A, FLAC and WebM outputs are complete", { timeout: 60_000 }, async () => {
+  const lateIndex = join(scratch, "late-index.m4a");
+  await run("ffmpeg", ["-hide_banner", "-v", "error", "-i", shortClip, "-c:a", "aac", "-y", lateIndex]);
+  const m4a = readFileSync(lateIndex);
+  assert.ok(m4a.indexOf("moov") > m4a.indexOf("mdat"), "the fixture keeps its index after the data");
+  await put("in/late-index.m4a", m4a);
+  for (const format of ["m4a", "flac", "webm"]) {
+    const jobId = await start("transcode", { input: "s3://media/in/late-index.m4a", output: `s3://media/out/late-index.${format}` });
+    const final = await settle(jobId);
+    assert.equal(final.status, "Success", JSON.stringify(final));
+    const summary = final.result?.media as { format: string; duration: number };
+    assert.equal(summary.format, format);
+    assert.ok(Math.abs(summary.duration - 2.99) < 0.1, `${format} duration ${summary.duration}`);
+    const probed = await ffprobe(await getObject(`out/late-index.${format}`), `late-index.${format}`);
+    assert.equal(probed.streams[0]?.codec_type, "audio");
+    // FLAC's sample count is written into its header after the fact; WebM from a pipe has no Duration element.
+    if (format !== "webm") assert.ok(Math.abs(Number(probed.format.duration) - 2.99) < 0.1, `${format} file duration ${probed.format.duration}`);
+  }
+  const analyzed = await settle(await start("analyze", { input: "s3://media/in/late-index.m4a", output: "s3://media/out/late-index.json" }));
+  assert.equal(analyzed.status, "Success", JSON.stringify(analyzed));
+  const container = (analyzed.result?.media_info as { container: { format: string; size_bytes: number } }).container;
+  assert.deepEqual([container.format, container.size_bytes], ["mov,mp4,m4a,3gp,3g2,mj2", m4a.length]);
+});
+
+test("an empty input (0 bytes) fails the job for good, saying so", async () => {
+  await put("in/empty.wav", Buffer.alloc(0));
+  origin.files.set("empty.wav", Buffer.alloc(0));
+  const jobs = [
+    await start("transcode", { input: "s3://media/in/empty.wav", output: "s3://media/out/empty.mp3" }),
+    await start("analyze", { input: `${origin.url}/file/empty.wav`, output: "s3://media/out/empty.json" }),
+    await start("transcribe", { input: "s3://media/in/empty.wav", output: "s3://media/out/empty-transcript.json" }),
+  ];
+  for (const jobId of jobs) {
+    const final = await settle(jobId);
+    assert.equal(final.status, "Failed", JSON.stringify(final));
+    assert.deepEqual(final.error, {
+      type: "/problem-types/media-unreadable",
+      title: "Unsupported or corrupt media",
+      detail: "the input is empty (0 bytes): there is no media to process",
+    });
+    assert.equal(api.queue.get(jobId)?.attempts, 1, "not retried");
+  }
+});
+
+test("a next_token this server did not return is a 400 saying so", async () => {
+  const expected = /^next_token is not a token this server returned: pass the next_token of the previous page unchanged/;
+  for (const token of ["garbage", Buffer.from('{"page":2}').toString("base64url"), Buffer.from('["yesterday", 7]').toString("base64url")]) {
+    const response = await call("GET", `/media/jobs?next_token=${token}`);
+    assert.equal(response.status, 400, `${token} -> ${JSON.stringify(response.body)}`);
+    assert.equal(response.body.title, "Bad Request");
+    assert.match(response.body.detail ?? "", expected);
+  }
 });
 
 test("kill -9 while a media job runs: after a restart its debris is swept, it runs again and its webhook fires once", { timeout: 60_000 }, async () => {
