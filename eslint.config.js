@@ -4,7 +4,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".earshot/**", "coverage/**"] },
+  // bench/.work and test/.work are git-ignored scratch (profiles, experiments).
+  { ignores: ["dist/**", "node_modules/**", ".earshot/**", "coverage/**", "bench/.work/**", "test/.work/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

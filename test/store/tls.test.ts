@@ -1,12 +1,20 @@
-/** The store over HTTPS: real SDK and fetch clients given the CA; TLS 1.2 minimum; no CA, no connection. */
+/**
+ * The store over HTTPS: real SDK and fetch clients given the CA; TLS 1.2 minimum; no CA, no
+ * connection; and the data-protection features through TLS (SSE-KMS headers, a bucket policy
+ * on aws:SecureTransport, STS session credentials in presigned URLs, denials audited).
+ */
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
-import { connect } from "node:tls";
+import { Agent as HttpsAgent } from "node:https";
+import { connect, rootCertificates } from "node:tls";
 import { after, before, test } from "node:test";
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createS3Client, presignGet, presignPut } from "../../src/presign/index.ts";
 import { selfSignedPaths } from "../../src/server/tls.ts";
+import { auditLineFor, createUser } from "../helpers/iam.ts";
+import { rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { startTestStore, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, type TestStore } from "../helpers/test-store.ts";
 
 let store: TestStore;
@@ -123,4 +131,63 @@ test("a configured certificate and key are served as given, and a restart keeps 
     startTestStore({ flags: { "store.tls": { cert: "/nonexistent/cert.pem", key: "/nonexistent/key.pem" } } }),
     /store\.tls: cannot read the certificate or key: .*\/nonexistent\/cert\.pem/,
   );
+});
+
+test("over TLS: SSE-KMS headers, a bucket policy on aws:SecureTransport, session credentials in a presigned URL, an audited denial", async () => {
+  const bucketArn = "arn:aws:s3:::secure";
+  const app = createUser(store, "tls-app", {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "read-audio", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/audio/*` },
+      { Sid: "write-transcripts", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/transcripts/*` },
+    ],
+  });
+  // The seed's rule: nothing over plain HTTP. True here, so it must not get in the way.
+  const policy = { Version: "2012-10-17", Statement: [{ Sid: "tls-only", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }] };
+  await s3.send(new PutBucketPolicyCommand({ Bucket: "secure", Policy: JSON.stringify(policy) }));
+
+  const put = await s3.send(new PutObjectCommand({ Bucket: "secure", Key: "audio/kms.txt", Body: "sealed over tls", ServerSideEncryption: "aws:kms" }));
+  assert.equal(put.ServerSideEncryption, "aws:kms");
+  const head = await s3.send(new HeadObjectCommand({ Bucket: "secure", Key: "audio/kms.txt" }));
+  assert.equal(head.ServerSideEncryption, "aws:kms");
+  assert.equal(head.SSEKMSKeyId, "arn:aws:kms:aws/s3", "the AWS-managed key, created on first use");
+
+  const sts = new STSClient({
+    endpoint: store.endpoint,
+    region: "us-east-1",
+    credentials: app,
+    requestHandler: { httpsAgent: new HttpsAgent({ ca: [...rootCertificates, ca.toString()] }) },
+  });
+  let session;
+  try {
+    session = (await sts.send(new AssumeRoleCommand({ RoleArn: "arn:aws:iam::earshot:role/tls-app", RoleSessionName: "tls", DurationSeconds: 900 }))).Credentials;
+  } finally {
+    sts.destroy();
+  }
+  assert.ok(session?.AccessKeyId && session.SecretAccessKey && session.SessionToken);
+  const temporary = createS3Client({
+    endpoint: store.endpoint,
+    region: "us-east-1",
+    accessKeyId: session.AccessKeyId,
+    secretAccessKey: session.SecretAccessKey,
+    sessionToken: session.SessionToken,
+    ca,
+  });
+  try {
+    const url = await presignGet(temporary, { bucket: "secure", key: "audio/kms.txt" }, { expiresIn: 300 });
+    assert.match(url, /^https:\/\/.*X-Amz-Security-Token=/);
+    const downloaded = await undiciFetch(url, { dispatcher: withCa });
+    assert.equal(downloaded.status, 200);
+    assert.equal(await downloaded.text(), "sealed over tls");
+
+    // Outside the session's grant: S3's AccessDenied, and the audit line says who and why.
+    const denied = await rejectsWithS3(temporary.send(new PutObjectCommand({ Bucket: "secure", Key: "audio/overwrite.txt", Body: "no" })), "AccessDenied", 403);
+    const line = auditLineFor(store, denied.$metadata.requestId);
+    assert.equal(line.decision, "denied");
+    assert.equal(line.reason, "implicit-deny");
+    assert.equal(line.principal?.session, session.AccessKeyId);
+    assert.equal(line.action, "s3:PutObject");
+  } finally {
+    temporary.destroy();
+  }
 });
