@@ -145,8 +145,8 @@ export class ListenJobs {
   private async transcribeAndEnqueue(jobId: string, input: ListenJobInput, secrets: ListenJobSecrets, context: JobContext): Promise<string> {
     const { media, speech, outbox } = this.dependencies;
     context.progress(10);
-    // The spool is sealed: the decoder reads it decrypted through a pipe (MP4-family input,
-    // which needs seeking, is then spooled by the decoder to its own temporary file).
+    // The spool is sealed: the decoder reads it decrypted through a pipe (MP4-family input
+    // is then spooled by the decoder to its own sealed temporary file, to move its index).
     const audio = secrets.spoolPath
       ? this.dependencies.spoolFiles.read(secrets.spoolPath)
       : (await media.open(secrets.sourceUrl as string, context.signal)).body;

@@ -20,6 +20,7 @@ import {
   type OutputFormatName,
   type StreamedMedia,
 } from "../media/index.ts";
+import { ephemeralSealedFiles } from "../keys/ephemeral-keys.ts";
 import type { SealedFiles } from "../keys/sealed-files.ts";
 import { describeUrl, isNetError, presignedUrlExpiry, type SafeHttpClient } from "../net/index.ts";
 import { isS3Url, parseS3Url } from "../presign/s3-location.ts";
@@ -31,7 +32,7 @@ import { createMediaWriter, MediaDestinationError, type UploadBody } from "../so
 import type { DeepgramWarning, SpeechService, TranscribeOptions } from "../speech/index.ts";
 import { JobQueueError, PermanentJobError, TransientJobError } from "./errors.ts";
 import type { Job, JobState } from "./job.ts";
-import { ephemeralSealedFiles, sweepJobEntries } from "./job-files.ts";
+import { sweepJobEntries } from "./job-files.ts";
 import type { JobQueue } from "./job-queue.ts";
 import { mayAccessJob, visibleJobs, type JobPrincipal } from "./job-access.ts";
 import type { JobContext, JobHandler } from "./job-worker.ts";
@@ -45,14 +46,14 @@ import type { JobContext, JobHandler } from "./job-worker.ts";
  * neither lost nor sent before the status says so.
  *
  * The work files never hold plaintext audio: the input and the output are sealed files
- * (AES-256-GCM, see keys/sealed-files.ts; the key lives in memory only, see job-files.ts). ffmpeg and ffprobe read the input decrypted
+ * (AES-256-GCM, see keys/sealed-files.ts; the key lives in memory only, see keys/ephemeral-keys.ts). ffmpeg and ffprobe read the input decrypted
  * through their stdin and write the output to their stdout, which is sealed as it arrives;
  * the upload decrypts it as it streams. Pipes cannot seek, so an MP4/MOV input whose index
  * comes after its data is replayed with the index moved to the front (media/mp4-layout.ts),
  * and outputs are written in forms a pipe allows (media/piped-output.ts). JSON results
  * (reports, transcripts) are uploaded from memory. (`transcribe` hands the stream to the
- * speech decoder, which still copies MP4-family input to its own temporary file, as it does
- * for /v1/listen: speech/audio/decode.ts.)
+ * speech decoder, which spools MP4-family input to its own sealed temporary file the same
+ * way, as it does for /v1/listen: speech/audio/decode.ts.)
  */
 export const MEDIA_JOB = "media";
 

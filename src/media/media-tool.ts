@@ -1,7 +1,7 @@
 import { spawn, type StdioOptions } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { Readable, Writable } from "node:stream";
-import { BoundedText, endQuietly, killChild, waitForExit, writeChunk } from "../shared/child-io.ts";
+import type { Readable } from "node:stream";
+import { BoundedText, feedStdin, killChild, waitForExit } from "../shared/child-io.ts";
 import { MediaError } from "./media-errors.ts";
 import type { StreamedMedia } from "./media-stream.ts";
 
@@ -114,7 +114,7 @@ async function runTool(command: string, args: readonly string[], options: ToolRu
             } else stdoutChunks.push(chunk);
           })
         : readLines(child.stdout, options.onStdoutLine ?? (() => {}));
-    const feeding = options.stdin && child.stdin ? feed(child.stdin, options.stdin, signal).catch(failPipe) : undefined;
+    const feeding = options.stdin && child.stdin ? feedStdin(child.stdin, options.stdin.open(), signal).catch(failPipe) : undefined;
     const status = await exited;
     await Promise.all([stderrDone, stdoutDone, progressDone, feeding]);
     if (status.spawnError) {
@@ -155,13 +155,6 @@ export function stderrTail(text: string, pathLabels: Readonly<Record<string, str
  * (ffprobe reads only the head) ends the feed quietly; a source that fails rejects, without
  * ending stdin, so the tool never takes a cut-off input for a whole one.
  */
-async function feed(stdin: Writable, media: StreamedMedia, signal: AbortSignal): Promise<void> {
-  stdin.on("error", () => {}); // EPIPE once the tool has stopped reading; its exit status says why.
-  for await (const chunk of media.open()) {
-    if (signal.aborted || !(await writeChunk(stdin, chunk))) break;
-  }
-  endQuietly(stdin);
-}
 
 async function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
   if (!stream) return;

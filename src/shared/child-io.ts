@@ -114,3 +114,15 @@ export function killProcessGroup(child: ChildProcess): void {
 export function endQuietly(stream: Writable): void {
   if (!stream.destroyed && !stream.writableEnded) stream.end();
 }
+
+/**
+ * Stream `chunks` into a child's stdin with back-pressure, then end it. Stops early when
+ * `signal` aborts or the child stops reading (EPIPE: its exit status says why).
+ */
+export async function feedStdin(stdin: Writable, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
+  stdin.on("error", () => {});
+  for await (const chunk of chunks) {
+    if (signal.aborted || !(await writeChunk(stdin, chunk))) break;
+  }
+  endQuietly(stdin);
+}

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { before, describe, it } from "node:test";
+import { SEALED_MAGIC } from "../../src/keys/sealed-format.ts";
 import { decodeAudio, type AudioSource, type DecodeSummary } from "../../src/speech/audio/decode.ts";
 import { isSpeechError, type SpeechErrorCode } from "../../src/speech/errors.ts";
 import { createSpeechService } from "../../src/speech/transcribe.ts";
-import { ffmpeg, LIBRIVOX, scratchDir } from "./helpers.ts";
+import { ffmpeg, LIBRIVOX, run, scratchDir } from "./helpers.ts";
 
 /**
  * Inputs of every kind through the real decoder (ffmpeg 5.1): formats it must read, and broken
@@ -17,6 +19,8 @@ const CLIP = join(LIBRIVOX, "sense_and_sensibility_01_austen_64kb-0880.wav"); //
 const service = createSpeechService({ concurrency: 2 });
 const formatsDir = await scratchDir();
 const brokenDir = await scratchDir();
+const mp4Dir = await scratchDir();
+const spoolDir = await scratchDir(); // The decoder's tmpDir in the MP4 tests: nothing else writes there.
 
 async function decode(source: AudioSource, options: Partial<Parameters<typeof decodeAudio>[1]> = {}): Promise<DecodeSummary> {
   const decoded = decodeAudio(source, { signal: new AbortController().signal, maxDurationSeconds: 3600, ...options });
@@ -154,5 +158,143 @@ describe("broken inputs fail with their precise error", () => {
       throw new Error("connection reset");
     }
     await assert.rejects(decode(broken()), failsWith("AUDIO_SOURCE_FAILED"));
+  });
+});
+
+describe("MP4-family input is spooled sealed, its index moved to the front", () => {
+  const dir = mp4Dir;
+  const atEnd = join(dir, "moov-at-end.m4a");
+  const atStart = join(dir, "moov-first.m4a");
+  before(async () => {
+    await Promise.all([ffmpeg("-i", CLIP, "-c:a", "aac", "-f", "mp4", atEnd), ffmpeg("-i", CLIP, "-c:a", "aac", "-movflags", "+faststart", "-f", "mp4", atStart)]);
+  });
+
+  /** The file's top-level boxes, in order. */
+  function topLevelBoxes(bytes: Buffer): Array<{ type: string; start: number; size: number; header: number }> {
+    const boxes: Array<{ type: string; start: number; size: number; header: number }> = [];
+    for (let at = 0; at + 8 <= bytes.length; ) {
+      const size32 = bytes.readUInt32BE(at);
+      const header = size32 === 1 ? 16 : 8;
+      const size = size32 === 1 ? Number(bytes.readBigUInt64BE(at + 8)) : size32 === 0 ? bytes.length - at : size32;
+      boxes.push({ type: bytes.toString("latin1", at + 4, at + 8), start: at, size, header });
+      at += size;
+    }
+    return boxes;
+  }
+
+  const boxOf = (bytes: Buffer, type: string) => {
+    const box = topLevelBoxes(bytes).find((b) => b.type === type);
+    assert.ok(box, `no ${type} box`);
+    return box;
+  };
+
+  /** Every file under `root` (recursively) with its bytes. */
+  async function filesUnder(root: string): Promise<Array<{ path: string; bytes: Buffer }>> {
+    const entries = await readdir(root, { recursive: true, withFileTypes: true });
+    const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+    return Promise.all(files.map(async (path) => ({ path, bytes: await readFile(path) })));
+  }
+
+  /** PCM as ffmpeg itself decodes the file from disk (seeking where it likes): what the decoder gave before. */
+  async function referencePcm(path: string): Promise<Buffer> {
+    const args = ["-hide_banner", "-loglevel", "error", "-i", path, "-vn", "-ac", "1", "-ar", "16000", "-acodec", "pcm_s16le", "-f", "s16le", "pipe:1"];
+    const { stdout } = await run("ffmpeg", args, { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  }
+
+  /** Decode through a pipe into `spoolDir`, snapshotting that directory once PCM flows (the spool is complete by then). */
+  async function decodeWatchingSpool(path: string) {
+    const decoded = decodeAudio(createReadStream(path), { signal: new AbortController().signal, maxDurationSeconds: 3600, tmpDir: spoolDir });
+    const pcm: Buffer[] = [];
+    let spooled: Array<{ path: string; bytes: Buffer }> | undefined;
+    for await (const chunk of decoded.pcm) {
+      spooled ??= await filesUnder(spoolDir);
+      pcm.push(chunk);
+    }
+    return { pcm: Buffer.concat(pcm), summary: await decoded.summary, spooled: spooled ?? [], after: await filesUnder(spoolDir) };
+  }
+
+  it("the fixtures: ffmpeg's default M4A has moov after mdat, +faststart before it", async () => {
+    const order = async (path: string) => topLevelBoxes(await readFile(path)).map((b) => b.type).filter((t) => t === "moov" || t === "mdat");
+    assert.deepEqual(await order(atEnd), ["mdat", "moov"]);
+    assert.deepEqual(await order(atStart), ["moov", "mdat"]);
+  });
+
+  it("an M4A with its index at the end decodes to the same PCM, and only ciphertext touches the temp dir", async () => {
+    const original = await readFile(atEnd);
+    const { pcm, summary, spooled, after } = await decodeWatchingSpool(atEnd);
+    assert.ok(pcm.equals(await referencePcm(atEnd)), "PCM differs from ffmpeg's own decode of the file");
+    assert.equal(summary.container, "isobmff");
+    assert.equal(summary.inputBytes, original.byteLength);
+    assert.equal(summary.sha256, createHash("sha256").update(original).digest("hex"));
+    assert.ok(Math.abs(summary.durationSeconds - 2.99) < 0.1, `${summary.durationSeconds} s`);
+    assert.deepEqual(summary.warnings, []);
+
+    assert.equal(spooled.length, 1, `expected one spool file, found ${spooled.map((f) => f.path).join(", ")}`);
+    const [spool] = spooled;
+    assert.ok(spool);
+    assert.ok(spool.bytes.subarray(0, 4).equals(SEALED_MAGIC), "the spool is not a sealed file");
+    assert.ok(spool.bytes.byteLength > original.byteLength, "the spool holds less than the whole input");
+    const ftyp = boxOf(original, "ftyp");
+    const mdat = boxOf(original, "mdat");
+    const plaintext = [original.subarray(ftyp.start, ftyp.start + 8), original.subarray(mdat.start, mdat.start + 8)];
+    const payload = mdat.size - mdat.header;
+    for (let i = 0; i < 16; i++) {
+      const at = mdat.start + mdat.header + Math.floor((payload - 32) * (i / 15));
+      plaintext.push(original.subarray(at, at + 32));
+    }
+    for (const window of plaintext) assert.equal(spool.bytes.indexOf(window), -1, `plaintext bytes ${window.toString("hex")} found in the spool`);
+    assert.deepEqual(after, [], "the spool outlived the decode");
+  });
+
+  it("an M4A with its index first (+faststart) still decodes, through the same sealed spool", async () => {
+    const { pcm, summary, spooled, after } = await decodeWatchingSpool(atStart);
+    assert.ok(pcm.equals(await referencePcm(atStart)), "PCM differs from ffmpeg's own decode of the file");
+    assert.ok(Math.abs(summary.durationSeconds - 2.99) < 0.1, `${summary.durationSeconds} s`);
+    assert.ok(spooled.every((file) => file.bytes.subarray(0, 4).equals(SEALED_MAGIC)));
+    assert.deepEqual(after, []);
+  });
+
+  it("transcribes both layouts like the WAV they came from", async () => {
+    const sealedService = createSpeechService({ concurrency: 1, tmpDir: spoolDir });
+    for (const path of [atEnd, atStart]) {
+      const response = await sealedService.transcribe(createReadStream(path));
+      assert.match(response.results.channels[0]?.alternatives[0]?.transcript ?? "", /young man/, path);
+    }
+    assert.deepEqual(await filesUnder(spoolDir), []);
+  });
+
+  it("a decode cancelled while replaying the spool stops with CANCELLED and removes it", async () => {
+    const controller = new AbortController();
+    const decoded = decodeAudio(createReadStream(atEnd), { signal: controller.signal, maxDurationSeconds: 3600, tmpDir: spoolDir });
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of decoded.pcm) {
+          void chunk;
+          controller.abort();
+        }
+      })(),
+      failsWith("CANCELLED"),
+    );
+    assert.deepEqual(await filesUnder(spoolDir), []);
+  });
+
+  it("an index that cannot be moved is AUDIO_UNDECODABLE, saying why and how to re-mux", async () => {
+    const original = await readFile(atEnd);
+    const moov = boxOf(original, "moov");
+    // An index declared larger than the 64 MiB the decoder moves in memory.
+    const huge = Buffer.from(original);
+    huge.writeUInt32BE(100 * 1024 * 1024, moov.start);
+    const tooLarge = (error: unknown) =>
+      failsWith("AUDIO_UNDECODABLE")(error) && /index \(moov box, 104857600 bytes\).*larger than.*-movflags \+faststart/.test((error as Error).message);
+    await assert.rejects(decode(Readable.from([huge]), { tmpDir: spoolDir }), tooLarge);
+    // A chunk offset table whose entry count runs past its box.
+    const malformed = Buffer.from(original);
+    const stco = malformed.indexOf("stco", moov.start, "latin1");
+    assert.ok(stco > moov.start);
+    malformed.writeUInt32BE(0x3fffffff, stco + 8);
+    const isMalformed = (error: unknown) => failsWith("AUDIO_UNDECODABLE")(error) && /index is malformed/.test((error as Error).message);
+    await assert.rejects(decode(Readable.from([malformed]), { tmpDir: spoolDir }), isMalformed);
+    assert.deepEqual(await filesUnder(spoolDir), [], "a failed decode left its spool behind");
   });
 });

@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
-import { BoundedText, endQuietly, killChild, waitForExit, writeChunk } from "../../shared/child-io.ts";
+import { ephemeralSealedFiles } from "../../keys/ephemeral-keys.ts";
+import { isMediaError } from "../../media/media-errors.ts";
+import { Mp4Layout } from "../../media/mp4-layout.ts";
+import { BoundedText, feedStdin, killChild, waitForExit } from "../../shared/child-io.ts";
 import { PCM_BYTES_PER_SECOND, PCM_SAMPLE_RATE } from "../engine.ts";
 import { SpeechError, cancelledError, isSpeechError } from "../errors.ts";
 import { isAppError, type AppError } from "../../shared/errors.ts";
@@ -21,7 +24,10 @@ import { detectTruncation } from "./truncation.ts";
  * for container checks, and enforces the duration limit.
  *
  * MP4/M4A/MOV may keep their index at the end of the file, which a pipe cannot seek to, so
- * such input is spooled to a temporary file first (disk, not memory).
+ * such input is spooled to a temporary file first (disk, not memory), never in plaintext: the
+ * file is sealed (AES-256-GCM, keys/sealed-files.ts) under a key held only in memory for this
+ * decode (keys/ephemeral-keys.ts), and is replayed decrypted into ffmpeg's stdin with its
+ * index moved in front of the media data on the way (media/mp4-layout.ts).
  */
 export type AudioSource = AsyncIterable<Uint8Array | string> | Uint8Array | { path: string };
 
@@ -37,7 +43,7 @@ export interface DecodeOptions {
   maxDurationSeconds: number;
   rawFormat?: RawAudioFormat;
   ffmpegPath?: string;
-  /** Where MP4-family input is spooled. Default: the OS temp directory. */
+  /** Where MP4-family input is spooled (sealed). Default: the OS temp directory. */
   tmpDir?: string;
   /** Called once, as soon as the container declares its duration (before decoding it all). */
   onDeclaredDuration?: (seconds: number) => void;
@@ -62,6 +68,8 @@ export interface DecodedAudio {
 const HEAD_BYTES = 64 * 1024;
 const TAIL_BYTES = 128 * 1024;
 const CHUNK = 64 * 1024;
+/** The (in-memory, per-decode) key name the spool of MP4-family input is sealed under. */
+const SPOOL_KEY_NAME = "earshot/speech-decode";
 
 export function decodeAudio(source: AudioSource, options: DecodeOptions): DecodedAudio {
   let settle!: (value: DecodeSummary) => void;
@@ -99,15 +107,13 @@ async function* decode(source: AudioSource, options: DecodeOptions): AsyncGenera
   let spoolDir: string | undefined;
   const maxPcmBytes = Math.floor(options.maxDurationSeconds * PCM_BYTES_PER_SECOND);
   try {
-    let inputArg = "pipe:0";
+    // MP4-family input is replayed from its sealed spool, index first; the rest is piped as it arrives.
+    let replay: AsyncIterable<Buffer> | undefined;
     if (needsSeekableInput(container)) {
       spoolDir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "earshot-decode-"));
-      inputArg = join(spoolDir, "input");
-      await input.spoolTo(inputArg, signal);
+      replay = await spoolSealed(input, join(spoolDir, "input"), signal);
     }
-    const child = spawn(options.ffmpegPath ?? "ffmpeg", ffmpegArgs(inputArg, options.rawFormat), {
-      stdio: [inputArg === "pipe:0" ? "pipe" : "ignore", "pipe", "pipe"],
-    });
+    const child = spawn(options.ffmpegPath ?? "ffmpeg", ffmpegArgs(options.rawFormat), { stdio: ["pipe", "pipe", "pipe"] });
     const exited = waitForExit(child);
     const log = new BoundedText(32 * 1024, 32 * 1024);
     let tooLong = false;
@@ -126,7 +132,16 @@ async function* decode(source: AudioSource, options: DecodeOptions): AsyncGenera
     });
     const onAbort = () => killChild(child);
     signal.addEventListener("abort", onAbort, { once: true });
-    const feeding = child.stdin ? input.pipeTo(child.stdin, signal) : Promise.resolve();
+    let replayError: unknown;
+    const feeding = !child.stdin
+      ? Promise.resolve()
+      : replay
+        ? feedStdin(child.stdin, replay, signal).catch((error: unknown) => {
+            // Reading the spool back failed: never let the decoder take a cut-off input for a whole one.
+            replayError = error;
+            killChild(child);
+          })
+        : input.pipeTo(child.stdin, signal);
     let pcmBytes = 0;
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -147,6 +162,7 @@ async function* decode(source: AudioSource, options: DecodeOptions): AsyncGenera
         });
       }
       if (input.error) throw input.error;
+      if (replayError !== undefined) throw replayError;
       if (status.spawnError) {
         throw new SpeechError(
           status.spawnError.code === "ENOENT" ? "DECODER_UNAVAILABLE" : "AUDIO_UNDECODABLE",
@@ -175,15 +191,48 @@ async function* decode(source: AudioSource, options: DecodeOptions): AsyncGenera
   }
 }
 
-function ffmpegArgs(inputArg: string, raw: RawAudioFormat | undefined): string[] {
+/**
+ * Spool the whole input to a sealed file at `path`, watching its MP4 boxes on the way, and
+ * return its replay with the index (`moov`) moved in front of the media data. An index that
+ * cannot be moved (too large to hold in memory, compressed, malformed) is AUDIO_UNDECODABLE,
+ * saying why and how to re-mux the file.
+ */
+async function spoolSealed(input: InputTap, path: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
+  const files = ephemeralSealedFiles(SPOOL_KEY_NAME);
+  const layout = new Mp4Layout();
+  async function* watched(): AsyncGenerator<Buffer> {
+    for await (const chunk of input.chunks(signal)) {
+      layout.push(chunk);
+      yield chunk;
+    }
+  }
+  await files.write(path, watched());
+  if (signal.aborted) throw cancelledError(signal);
+  if (input.error) throw input.error;
+  let streamable: (body: AsyncIterable<Buffer>) => AsyncIterable<Buffer>;
+  try {
+    streamable = layout.streamable();
+  } catch (cause) {
+    if (!isMediaError(cause)) throw cause;
+    throw new SpeechError("AUDIO_UNDECODABLE", cause.message, { cause, details: { container: "isobmff", bytes: input.bytes } });
+  }
+  return streamable(files.read(path));
+}
+
+/**
+ * Write `chunks` into the decoder's stdin with back-pressure until they end, the signal
+ * aborts or the decoder stops reading (EPIPE), then end it. A source that fails rejects
+ * without ending stdin.
+ */
+
+function ffmpegArgs(raw: RawAudioFormat | undefined): string[] {
   const rawArgs = raw
     ? ["-f", { linear16: "s16le", linear32: "s32le", mulaw: "mulaw", alaw: "alaw" }[raw.encoding], "-ar", String(raw.sampleRate), "-ac", String(raw.channels)]
     : [];
   return [
     "-hide_banner", "-nostats", "-loglevel", "info",
-    ...(inputArg === "pipe:0" ? [] : ["-nostdin"]),
     ...rawArgs,
-    "-i", inputArg,
+    "-i", "pipe:0",
     "-vn", "-sn", "-dn",
     "-ac", "1", "-ar", String(PCM_SAMPLE_RATE), "-acodec", "pcm_s16le", "-f", "s16le", "pipe:1",
   ];
@@ -257,30 +306,17 @@ class InputTap {
     return this.#head;
   }
 
-  async pipeTo(stdin: Writable, signal: AbortSignal): Promise<void> {
-    stdin.on("error", () => {}); // EPIPE when the decoder exits early; its exit status explains why.
-    let open = await writeChunk(stdin, this.#head);
-    for (let chunk = await this.#next(); chunk && !signal.aborted; chunk = await this.#next()) {
-      if (open) open = await writeChunk(stdin, chunk);
-    }
-    endQuietly(stdin);
+  /** The whole input, head first, until it ends (or fails: see `error`) or the signal aborts. Read once. */
+  async *chunks(signal: AbortSignal): AsyncGenerator<Buffer> {
+    yield asBuffer(this.#head);
+    for (let chunk = await this.#next(); chunk && !signal.aborted; chunk = await this.#next()) yield asBuffer(chunk);
   }
 
-  async spoolTo(path: string, signal: AbortSignal): Promise<void> {
-    const file = createWriteStream(path);
-    const closed = new Promise<void>((resolve, reject) => {
-      file.once("close", resolve);
-      file.once("error", reject);
-    });
-    await writeChunk(file, this.#head);
-    for (let chunk = await this.#next(); chunk; chunk = await this.#next()) {
-      if (signal.aborted) break;
-      if (!(await writeChunk(file, chunk))) break;
-    }
-    file.end();
-    await closed;
-    if (signal.aborted) throw cancelledError(signal);
-    if (this.error) throw this.error;
+  /** Pipe the whole input into the decoder; if it stops reading early, drain the rest (hash and count). */
+  async pipeTo(stdin: Writable, signal: AbortSignal): Promise<void> {
+    await feedStdin(stdin, this.chunks(signal), signal);
+    let draining = !signal.aborted;
+    while (draining) draining = (await this.#next()) !== undefined && !signal.aborted;
   }
 
   tail(): Uint8Array {
@@ -297,6 +333,10 @@ class InputTap {
     this.#stopped = true;
     this.#iterator.return?.().catch(() => {});
   }
+}
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** An error the source raised for the client (a limit, a refused URL): kept, not reworded. */

@@ -20,7 +20,7 @@ export type ContainerKind =
   | "raw"
   | "unknown";
 
-/** Containers whose demuxer needs random access; piped input must be spooled to a file first. */
+/** Containers whose demuxer needs random access: input is spooled (sealed) first, then replayed index first. */
 export function needsSeekableInput(kind: ContainerKind): boolean {
   return kind === "isobmff";
 }
