@@ -36,9 +36,16 @@ describe("IAM secrets at rest", () => {
     const reopened = IamStore.open(dataDir, masterKey);
     assert.equal(reopened.lookupSecret(accessKeyId), secretAccessKey);
     reopened.close();
-    const stranger = IamStore.open(dataDir, randomBytes(32));
-    assert.equal(stranger.lookupSecret(accessKeyId), undefined);
-    stranger.close();
+    // Another master key is refused outright: secrets it sealed would be lost to the store.
+    assert.throws(() => IamStore.open(dataDir, randomBytes(32)), /the master key does not unlock the access-key secrets in .*store\.db/);
+  });
+
+  test("a wrong master key neither migrates nor removes the former key file", () => {
+    IamStore.open(dataDir, masterKey).close();
+    const legacyFile = join(dataDir, LEGACY_KEY_FILE);
+    writeFileSync(legacyFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+    assert.throws(() => IamStore.open(dataDir, randomBytes(32)), /does not unlock/);
+    assert.ok(existsSync(legacyFile), "the former key file is still there");
   });
 
   test("a data directory with the former iam-master.key is migrated on open: secrets re-sealed, the file deleted", () => {
@@ -76,8 +83,6 @@ describe("IAM secrets at rest", () => {
     const again = IamStore.open(dataDir, masterKey);
     assert.equal(again.lookupSecret(key.accessKeyId), key.secretAccessKey);
     again.close();
-    const stranger = IamStore.open(dataDir, randomBytes(32));
-    assert.equal(stranger.lookupSecret(key.accessKeyId), undefined);
-    stranger.close();
+    assert.throws(() => IamStore.open(dataDir, randomBytes(32)), /does not unlock/);
   });
 });

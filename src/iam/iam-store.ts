@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { AppError } from "../shared/errors.ts";
 import { applyMigrations, openSqlite, type SqliteDatabase } from "../shared/sqlite.ts";
 import { timingSafeEqualString } from "../shared/timing-safe.ts";
 import { IamError } from "./errors.ts";
@@ -54,6 +55,13 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX iam_sessions_by_parent ON iam_sessions (parent_key_id);
   CREATE INDEX iam_sessions_by_expiry ON iam_sessions (expires_at);
+  `,
+  `
+  -- Which master key the secrets are sealed under (an HMAC check value, never the key).
+  CREATE TABLE iam_meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 
@@ -155,6 +163,7 @@ export class IamStore {
   static open(dataDir: string, masterKey: Buffer): IamStore {
     const store = new IamStore(openSqlite(join(dataDir, "store.db")), SecretBox.fromMasterKey(masterKey));
     try {
+      store.checkMasterKey(join(dataDir, "store.db"));
       store.migrateLegacySecrets(join(dataDir, LEGACY_KEY_FILE));
     } catch (error) {
       store.close();
@@ -165,6 +174,31 @@ export class IamStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Refuse a master key other than the one the secrets are sealed under: sealing new secrets
+   * (or migrating old ones) under it would make them unreadable to the store. The first open
+   * records a check value; secrets sealed before there was one must open with the key.
+   */
+  private checkMasterKey(path: string): void {
+    const check = this.box.keyCheck();
+    const mismatch = () =>
+      new AppError("IAM_MASTER_KEY_MISMATCH", `the master key does not unlock the access-key secrets in ${path}; use the master key this store was set up with (EARSHOT_MASTER_KEY or store.encryption.masterKeyFile)`);
+    this.db
+      .transaction(() => {
+        const recorded = this.db.prepare("SELECT value FROM iam_meta WHERE name = 'key-check'").pluck().get() as string | undefined;
+        if (recorded !== undefined) {
+          if (!timingSafeEqualString(recorded, check)) throw mismatch();
+          return;
+        }
+        const sample = this.db.prepare("SELECT access_key_id, secret_sealed FROM iam_access_keys WHERE secret_sealed LIKE 'v2:%' LIMIT 1").get() as
+          | { access_key_id: string; secret_sealed: string }
+          | undefined;
+        if (sample && this.box.open(sample.secret_sealed, sample.access_key_id) === undefined) throw mismatch();
+        this.db.prepare("INSERT INTO iam_meta (name, value) VALUES ('key-check', ?)").run(check);
+      })
+      .immediate();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 /** HKDF label of the key access-key secrets are sealed under: never reused for anything else. */
@@ -38,6 +38,11 @@ export class SecretBox {
     }
     if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${path} is not an Earshot IAM master key (64 hex digits)`);
     return new SecretBox(Buffer.from(text, "hex"), "v1:");
+  }
+
+  /** A value that shows which key this box holds without revealing it (stored to catch a wrong master key). */
+  keyCheck(): string {
+    return createHmac("sha256", this.key).update("earshot-iam-key-check-v1").digest("hex");
   }
 
   seal(secret: string, accessKeyId: string): string {

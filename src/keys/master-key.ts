@@ -9,8 +9,10 @@ export const MASTER_KEY_ENV = "EARSHOT_MASTER_KEY";
 export interface MasterKeySource {
   /** Base64 of 32 bytes (EARSHOT_MASTER_KEY), when set. */
   value?: string;
-  /** Key file; created (mode 0600, random) on first use when absent. */
+  /** Key file; created (mode 0600, random) on first use when absent, unless `create` is false. */
   file: string;
+  /** false: a missing key file is an error (a CLI beside a store must use the store's key, never mint one). */
+  create?: boolean;
 }
 
 /**
@@ -28,8 +30,8 @@ export function defaultMasterKeyFile(dataDir: string): string {
  * (EARSHOT_MASTER_KEY) or `masterKeyFile`, by default beside the data directory. The key
  * service and the store's IAM secrets (src/iam/secret-box.ts) both use it.
  */
-export function loadConfiguredMasterKey(dataDir: string, config: { masterKey?: string; masterKeyFile?: string }): Buffer {
-  return loadMasterKey({ value: config.masterKey, file: config.masterKeyFile ?? defaultMasterKeyFile(dataDir) });
+export function loadConfiguredMasterKey(dataDir: string, config: { masterKey?: string; masterKeyFile?: string }, options: { create?: boolean } = {}): Buffer {
+  return loadMasterKey({ value: config.masterKey, file: config.masterKeyFile ?? defaultMasterKeyFile(dataDir), create: options.create });
 }
 
 /**
@@ -43,7 +45,12 @@ export function loadMasterKey(source: MasterKeySource): Buffer {
     return key;
   }
   const file = resolve(source.file);
-  if (!existsSync(file)) createKeyFile(file);
+  if (!existsSync(file)) {
+    if (source.create === false) {
+      throw new KmsError("KMS.InternalError", `no master key: ${file} does not exist and ${MASTER_KEY_ENV} is not set; use the store's own master key (${MASTER_KEY_ENV} or store.encryption.masterKeyFile)`);
+    }
+    createKeyFile(file);
+  }
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new KmsError("KMS.InternalError", `master key file ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);

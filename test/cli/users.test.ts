@@ -64,3 +64,24 @@ describe("the CLI changes access while the store runs", () => {
     }
   });
 });
+
+describe("the CLI never seals secrets under a key the store does not have", () => {
+  test("no master key where the store keeps it, or another one: one line, nothing changed", async () => {
+    const elsewhere = { EARSHOT_DATA_DIR: store.dataDir, EARSHOT_LOG_LEVEL: "silent", EARSHOT_MASTER_KEY_FILE: `${store.dataDir}.missing/master.key` };
+    const missing = await runEarshot(["users", "create", "stray"], elsewhere);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no master key: .*master\.key does not exist/);
+    assert.equal(missing.stderr.trim().split("\n").length, 1, missing.stderr);
+
+    const wrong = await runEarshot(["users", "create", "stray"], {
+      EARSHOT_DATA_DIR: store.dataDir,
+      EARSHOT_LOG_LEVEL: "silent",
+      EARSHOT_MASTER_KEY: Buffer.alloc(32, 7).toString("base64"),
+    });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /master key does not unlock/);
+    const listed = await runEarshot(["users", "list"], { EARSHOT_DATA_DIR: store.dataDir, EARSHOT_LOG_LEVEL: "silent" });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.doesNotMatch(listed.stdout, /stray/);
+  });
+});

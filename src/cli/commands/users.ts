@@ -3,7 +3,9 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { AuditLog, discardAudit, type AuditSink } from "../../audit/audit-log.ts";
 import { IamStore } from "../../iam/iam-store.ts";
+import { KeyService } from "../../keys/key-service.ts";
 import { loadConfiguredMasterKey } from "../../keys/master-key.ts";
+import { keyDatabasePath } from "../../keys/open-key-service.ts";
 import { userArn } from "../../iam/policy.ts";
 import { loadConfig } from "../../shared/config/load.ts";
 import { AppError } from "../../shared/errors.ts";
@@ -20,7 +22,12 @@ export function registerUsersCommands(program: Command): void {
     const config = loadConfig({ file: program.opts<{ config?: string }>().config, flags: { "store.dataDir": dataDirFlag } });
     const dataDir = resolve(config.store.dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const iam = IamStore.open(dataDir, loadConfiguredMasterKey(dataDir, config.store.encryption));
+    // Never a new or wrong master key here: secrets sealed under a key the store does not have
+    // would be lost to it. The key database (which the store fills from its first write) must
+    // open with it too; IamStore.open then checks it against the secrets themselves.
+    const masterKey = loadConfiguredMasterKey(dataDir, config.store.encryption, { create: false });
+    KeyService.open({ path: keyDatabasePath(dataDir), masterKey }).close();
+    const iam = IamStore.open(dataDir, masterKey);
     const auditLog = config.store.audit.enabled
       ? AuditLog.open({ path: resolve(config.store.audit.path ?? join(dataDir, "audit.log")), fsync: config.store.audit.fsync })
       : undefined;
