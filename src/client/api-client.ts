@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { rootCertificates } from "node:tls";
+import { trustedCas } from "../net/trusted-cas.ts";
 import { AppError } from "../shared/errors.ts";
 
 /** An Earshot API to call: its base URL, a key, and the CA to trust when its certificate is self-signed. */
@@ -60,7 +60,7 @@ export class ApiClient {
 
   constructor(private readonly target: ApiTarget) {
     // Node's `ca` replaces the default roots, so the system roots are passed along with it.
-    this.ca = target.ca === undefined ? undefined : [...rootCertificates, target.ca.toString()];
+    this.ca = target.ca === undefined ? undefined : trustedCas(target.ca);
   }
 
   get endpoint(): string {

@@ -1,12 +1,12 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
 import { describeUrl } from "./describe-url.ts";
 import { DestinationPolicy, type DestinationPolicyOptions } from "./destination-policy.ts";
 import { systemResolver, type HostResolver } from "./guarded-lookup.ts";
 import { sendExchange, type RequestBody } from "./http-exchange.ts";
 import { limitResponseBody, readBodyText } from "./limited-body.ts";
 import { NetError } from "./net-errors.ts";
+import { trustedCas } from "./trusted-cas.ts";
 import { nextHop, type HopRequest } from "./redirect-hop.ts";
 
 export interface SafeFetchPolicy extends DestinationPolicyOptions {
@@ -77,7 +77,7 @@ export class SafeHttpClient {
     this.destinations = new DestinationPolicy(policy);
     this.resolver = policy.resolver ?? systemResolver;
     // Node's `ca` replaces the default roots, so keep them beside the extra CA.
-    this.ca = policy.ca === undefined ? undefined : [...rootCertificates, policy.ca.toString()];
+    this.ca = policy.ca === undefined ? undefined : trustedCas(policy.ca);
     this.settings = {
       maxRedirects: policy.maxRedirects ?? DEFAULTS.maxRedirects,
       connectTimeoutMs: policy.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,

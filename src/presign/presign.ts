@@ -3,8 +3,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from 
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { Agent as HttpsAgent } from "node:https";
-import { rootCertificates } from "node:tls";
 import { parseCidr } from "../net/ip-address.ts";
+import { trustedCas } from "../net/trusted-cas.ts";
 import { AppError } from "../shared/errors.ts";
 import type { S3Location } from "./s3-location.ts";
 
@@ -32,7 +32,7 @@ export const MAX_EXPIRY_SECONDS = 604_800;
 export function createS3Client(target: S3Target): S3Client {
   return new S3Client({
     // Node's `ca` replaces the default roots, so the system roots are passed along with it.
-    ...(target.ca ? { requestHandler: { httpsAgent: new HttpsAgent({ keepAlive: true, ca: [...rootCertificates, target.ca.toString()] }) } } : {}),
+    ...(target.ca ? { requestHandler: { httpsAgent: new HttpsAgent({ keepAlive: true, ca: trustedCas(target.ca) }) } } : {}),
     endpoint: target.endpoint,
     region: target.region,
     forcePathStyle: target.forcePathStyle ?? target.endpoint !== undefined,
