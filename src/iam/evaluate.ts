@@ -173,8 +173,8 @@ export function conditionHolds(condition: PolicyCondition, context: Record<strin
 function valueMatches(condition: PolicyCondition, actual: string): boolean {
   const { operator, values } = condition;
   // Policy values were parsed with the policy (policy.ts); only the request's value is parsed here.
-  if (isNumericOperator(operator)) return compareValues(comparisonOf(operator), parseNumber(actual), condition.numbers ?? []);
-  if (isDateOperator(operator)) return compareValues(comparisonOf(operator), parseDate(actual), condition.numbers ?? []);
+  if (isNumericOperator(operator)) return compareValues(comparisonOf(operator), parseNumber(actual), parsed(condition.numbers));
+  if (isDateOperator(operator)) return compareValues(comparisonOf(operator), parseDate(actual), parsed(condition.numbers));
   switch (operator) {
     case "StringEquals":
       return values.includes(actual);
@@ -191,9 +191,9 @@ function valueMatches(condition: PolicyCondition, actual: string): boolean {
     case "Bool":
       return values.some((value) => value.toLowerCase() === actual.toLowerCase());
     case "IpAddress":
-      return ipInAny(actual, condition.cidrs ?? []);
+      return ipInAny(actual, parsed(condition.cidrs));
     case "NotIpAddress":
-      return !ipInAny(actual, condition.cidrs ?? []);
+      return !ipInAny(actual, parsed(condition.cidrs));
     case "Null":
       return false; // decided by conditionHolds from the key's presence alone
   }
@@ -213,4 +213,13 @@ function ipInAny(address: string, cidrs: readonly IpCidr[]): boolean {
 export function normalizeIp(address: string): string {
   const ip = parseIp(address);
   return ip ? formatIp(unmapIpv4(ip)) : address;
+}
+
+/**
+ * Values parsePolicy prepared for an operator. Missing means a condition that did not come
+ * through parsePolicy: fail loudly, since an empty list would quietly switch off a Deny.
+ */
+function parsed<T>(values: readonly T[] | undefined): readonly T[] {
+  if (values === undefined) throw new Error("policy condition used before parsePolicy prepared its values");
+  return values;
 }

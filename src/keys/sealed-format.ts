@@ -31,7 +31,7 @@ const MAX_HEADER_BYTES = FIXED_BYTES + 1 + 255 + 4 + 1 + 255;
 const READ_BYTES = 1024 * 1024;
 /** Batches read ahead while streaming out: the disk read overlaps decryption and sending. */
 const READ_AHEAD = 2;
-/** Objects up to this size are read whole (header and single chunk) in one read. */
+/** Objects up to this size are read in one exactly-sized read: whole, when they are one chunk (1 MiB chunks). */
 const WHOLE_READ_BYTES = 256 * 1024;
 
 /** A data key as the key service hands it out: the plaintext to seal with and its wrapped form to store. */
@@ -304,8 +304,9 @@ export class SealedFileReader {
 
   /**
    * Read and check the header, unwrap the data key. The caller keeps ownership of `file`.
-   * `expectedSize` (the plaintext size the metadata records) saves a stat; a file shorter
-   * than it implies fails when the missing bytes are read, before any of them is yielded.
+   * `expectedSize` is the plaintext size the metadata records: a small file read whole is
+   * checked against it without a stat, a larger one with one stat, so a truncated or swapped
+   * file is refused here, before anything is sent. Without it, the size comes from a stat.
    */
   static async open(file: FileHandle, keys: DataKeySource, expectedSize?: number): Promise<SealedFileReader> {
     // Header and, for a small file of one chunk, the whole file in one read.
