@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { unwrapKey, wrapKey } from "./key-wrap.ts";
 import { SealedFiles } from "./sealed-files.ts";
 import { sealedCorrupt, type DataKey, type DataKeySource } from "./sealed-format.ts";
 
@@ -19,23 +20,12 @@ class EphemeralKeys implements DataKeySource {
 
   generateDataKey(keyName: string, context: Buffer): DataKey {
     const plaintext = randomBytes(32);
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.#wrappingKey, nonce);
-    cipher.setAAD(context);
-    // nonce | wrapped key | tag: 60 bytes, the key service's layout.
-    const wrapped = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return { keyName, keyVersion: 1, plaintext, wrapped };
+    return { keyName, keyVersion: 1, plaintext, wrapped: wrapKey(this.#wrappingKey, plaintext, context) };
   }
 
   decryptDataKey(_keyName: string, _keyVersion: number, wrapped: Buffer, context: Buffer): Buffer {
-    if (wrapped.length !== 60) throw sealedCorrupt("a work file's wrapped key has the wrong length");
-    const decipher = createDecipheriv("aes-256-gcm", this.#wrappingKey, wrapped.subarray(0, 12));
-    decipher.setAAD(context);
-    decipher.setAuthTag(wrapped.subarray(44, 60));
-    try {
-      return Buffer.concat([decipher.update(wrapped.subarray(12, 44)), decipher.final()]);
-    } catch (cause) {
-      throw sealedCorrupt("a work file's key does not unwrap (written by another process?)", cause);
-    }
+    const key = unwrapKey(this.#wrappingKey, wrapped, context);
+    if (!key) throw sealedCorrupt("a work file's key does not unwrap (written by another process?)");
+    return key;
   }
 }

@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { AuditSink } from "../audit/audit-log.ts";
 import { applyMigrations, openSqlite, watchOtherWriters, type SqliteDatabase } from "../shared/sqlite.ts";
+import { unwrapKey, wrapKey } from "./key-wrap.ts";
 import { KmsError } from "./kms-errors.ts";
 import type { DataKey, DataKeySource } from "./sealed-format.ts";
 
@@ -154,10 +155,7 @@ export class KeyService implements DataKeySource {
     const row = this.usableRow(name, "kms:GenerateDataKey");
     const version = row.current_version;
     const plaintext = randomBytes(32);
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.versionMaterial(name, version), nonce);
-    cipher.setAAD(dataKeyAad(name, version, context));
-    const wrapped = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    const wrapped = wrapKey(this.versionMaterial(name, version), plaintext, dataKeyAad(name, version, context));
     this.record("kms:GenerateDataKey", name, { keyVersion: version });
     return { keyName: name, keyVersion: version, plaintext, wrapped };
   }
@@ -168,18 +166,8 @@ export class KeyService implements DataKeySource {
     const cacheKey = `${name}\0${version}\0${wrapped.toString("base64")}\0${context.toString("base64")}`;
     const cached = this.dataKeys.get(cacheKey);
     if (cached) return cached;
-    if (wrapped.length !== 60) {
-      throw new KmsError("KMS.CorruptData", "a stored data key does not match its key");
-    }
-    const decipher = createDecipheriv("aes-256-gcm", this.versionMaterial(name, version), wrapped.subarray(0, 12));
-    decipher.setAAD(dataKeyAad(name, version, context));
-    decipher.setAuthTag(wrapped.subarray(44, 60));
-    const plaintext = decipher.update(wrapped.subarray(12, 44));
-    try {
-      decipher.final();
-    } catch (cause) {
-      throw new KmsError("KMS.CorruptData", "a stored data key failed authentication", { cause });
-    }
+    const plaintext = unwrapKey(this.versionMaterial(name, version), wrapped, dataKeyAad(name, version, context));
+    if (!plaintext) throw new KmsError("KMS.CorruptData", "a stored data key failed authentication");
     this.record("kms:Decrypt", name, { keyVersion: version });
     if (this.dataKeys.size >= MAX_CACHED_DATA_KEYS) this.dataKeys.delete(this.dataKeys.keys().next().value as string);
     this.dataKeys.set(cacheKey, plaintext);
@@ -228,24 +216,14 @@ export class KeyService implements DataKeySource {
     if (cached) return cached;
     const row = this.sql.getVersion.get(name, version) as { material: Buffer } | undefined;
     if (!row) throw new KmsError("KMS.CorruptData", `key ${name} has no version ${version}`);
-    const decipher = createDecipheriv("aes-256-gcm", this.masterKey, row.material.subarray(0, 12));
-    decipher.setAAD(materialAad(name, version));
-    decipher.setAuthTag(row.material.subarray(44, 60));
-    const material = decipher.update(row.material.subarray(12, 44));
-    try {
-      decipher.final();
-    } catch (cause) {
-      throw new KmsError("KMS.InternalError", "the master key does not unlock this key database (wrong EARSHOT_MASTER_KEY or key file?)", { cause });
-    }
+    const material = unwrapKey(this.masterKey, row.material, materialAad(name, version));
+    if (!material) throw new KmsError("KMS.InternalError", "the master key does not unlock this key database (wrong EARSHOT_MASTER_KEY or key file?)");
     this.material.set(id, material);
     return material;
   }
 
   private wrapMaterial(name: string, version: number, material: Buffer): Buffer {
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", this.masterKey, nonce);
-    cipher.setAAD(materialAad(name, version));
-    return Buffer.concat([nonce, cipher.update(material), cipher.final(), cipher.getAuthTag()]);
+    return wrapKey(this.masterKey, material, materialAad(name, version));
   }
 
   /** Fail at start, not at the first read, when the master key is not the one the keys were wrapped with. */

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import { WRAPPED_KEY_BYTES } from "./key-wrap.ts";
 import { KmsError } from "./kms-errors.ts";
 
 /**
@@ -88,8 +89,7 @@ export interface SealingFile {
 
 export function newSealedFile(keys: DataKeySource, keyName: string, chunkSize = DEFAULT_CHUNK_SIZE): SealingFile {
   const fileId = randomBytes(FILE_ID_BYTES);
-  // The wrapped key's length is fixed by the key service (nonce + key + tag = 60 bytes).
-  const wrappedLength = 60;
+  const wrappedLength = WRAPPED_KEY_BYTES;
   const length = headerLength(keyName, wrappedLength);
   const fixed = fixedPart(chunkSize, fileId, length);
   const dataKey = keys.generateDataKey(keyName, fixed);
