@@ -13,6 +13,7 @@ import {
   isMediaError,
   Mp4Layout,
   probeMedia,
+  tapChunks,
   transcodeMedia,
   type MediaSink,
   type MediaTools,
@@ -415,7 +416,7 @@ export class MediaJobs {
     let reported = 0;
     // Learns, on the way through, whether an MP4/MOV input needs its index moved to be piped.
     const layout = new Mp4Layout();
-    const body = tap(opened.body, (chunk) => {
+    const body = tapChunks(opened.body, (chunk) => {
       received += chunk.byteLength;
       if (received > max) throw tooLarge();
       layout.push(chunk);
@@ -436,7 +437,7 @@ export class MediaJobs {
     return {
       write: async (body) => {
         let size = 0;
-        await this.workFiles.write(path, tap(body, (chunk) => (size += chunk.byteLength)));
+        await this.workFiles.write(path, tapChunks(body, (chunk) => (size += chunk.byteLength)));
         return { size, open: () => this.workFiles.read(path) };
       },
     };
@@ -501,14 +502,6 @@ function classifyFailure(error: unknown): unknown {
   }
   if (isMediaError(error) && error.status < 500) return new PermanentJobError(error.code, error.message, { cause: error });
   return error;
-}
-
-/** Pass `body` through as Buffers, showing each chunk to `onChunk` first (which may throw to stop it). */
-async function* tap(body: AsyncIterable<Uint8Array>, onChunk: (chunk: Uint8Array) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of body) {
-    onChunk(chunk);
-    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  }
 }
 
 function mediaBody(media: StreamedMedia, contentType: string): UploadBody {

@@ -57,7 +57,7 @@ describe("output formats", () => {
   it("encode audio only, resampling where the codec cannot take the source rate", () => {
     assert.deepEqual(encodeArgs("opus", {}, 44100), ["-vn", "-sn", "-dn", "-c:a", "libopus", "-b:a", "64k", "-ar", "48000", "-f", "ogg"]);
     assert.deepEqual(encodeArgs("wav", { bitrateKb: 64, channels: 1 }, 16000), ["-vn", "-sn", "-dn", "-c:a", "pcm_s16le", "-ar", "16000", "-ac", "1", "-f", "wav"]);
-    assert.deepEqual(encodeArgs("m4a", { bitrateKb: 96 }, 16000).slice(4), ["aac", "-b:a", "96k", "-ar", "16000", "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "ipod"]);
+    assert.deepEqual(encodeArgs("m4a", { bitrateKb: 96 }, 16000).slice(4), ["aac", "-b:a", "96k", "-ar", "16000", "-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-frag_duration", "10000000", "-f", "ipod"]);
   });
 });
 

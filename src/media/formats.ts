@@ -25,7 +25,16 @@ const FORMATS: Record<OutputFormatName, OutputFormat> = {
   // Outputs are written to a pipe, where the MP4 muxer cannot seek back to write its index
   // (nor move it to the front, as +faststart does): fragmented MP4 with an empty moov first
   // needs neither, and players (and our own ffprobe) still start without seeking to the end.
-  m4a: { muxer: "ipod", codec: "aac", contentType: "audio/mp4", defaultBitrateKb: 128, extraArgs: ["-movflags", "+frag_keyframe+empty_moov+default_base_moof"] },
+  // Audio has no keyframes to cut fragments at, so they are cut every 10 s (in µs): one
+  // fragment for the whole file would outgrow ffmpeg's output buffer, and its `moof` size,
+  // written last, would be left 0 on a pipe (ffmpeg 5.1: corrupt past about 90 s).
+  m4a: {
+    muxer: "ipod",
+    codec: "aac",
+    contentType: "audio/mp4",
+    defaultBitrateKb: 128,
+    extraArgs: ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-frag_duration", "10000000"],
+  },
   aac: { muxer: "adts", codec: "aac", contentType: "audio/aac", defaultBitrateKb: 128 },
   webm: { muxer: "webm", codec: "libopus", contentType: "audio/webm", defaultBitrateKb: 64, sampleRates: [8000, 12000, 16000, 24000, 48000] },
 };

@@ -150,12 +150,6 @@ export function stderrTail(text: string, pathLabels: Readonly<Record<string, str
   return tail === "" ? "(no error output)" : tail;
 }
 
-/**
- * Stream `media` into the tool's stdin with back-pressure. A tool that stops reading early
- * (ffprobe reads only the head) ends the feed quietly; a source that fails rejects, without
- * ending stdin, so the tool never takes a cut-off input for a whole one.
- */
-
 async function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
   if (!stream) return;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });

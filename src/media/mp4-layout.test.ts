@@ -89,6 +89,81 @@ describe("Mp4Layout", () => {
   });
 });
 
+/** An ISO-BMFF box: 32-bit size, or (`large`) size 1 and a 64-bit size after the type. */
+function box(type: string, parts: Buffer[], large = false): Buffer {
+  const body = Buffer.concat(parts);
+  const header = Buffer.alloc(large ? 16 : 8);
+  header.write(type, 4, "latin1");
+  if (large) {
+    header.writeUInt32BE(1, 0);
+    header.writeBigUInt64BE(BigInt(16 + body.length), 8);
+  } else {
+    header.writeUInt32BE(8 + body.length, 0);
+  }
+  return Buffer.concat([header, body]);
+}
+
+/** A full box's version and flags, an entry count, then the chunk offsets (4 or 8 bytes each). */
+function offsetTable(type: "stco" | "co64", offsets: number[]): Buffer {
+  const width = type === "co64" ? 8 : 4;
+  const body = Buffer.alloc(8 + offsets.length * width);
+  body.writeUInt32BE(offsets.length, 4);
+  offsets.forEach((offset, i) => (width === 8 ? body.writeBigUInt64BE(BigInt(offset), 8 + i * 8) : body.writeUInt32BE(offset, 8 + i * 4)));
+  return box(type, [body]);
+}
+
+/** ftyp, an mdat of 64 bytes (0..63), then `moov` holding `index`: an index after the data. */
+function lateIndexFile(index: Buffer[]): { file: Buffer; mdatPayload: number } {
+  const ftyp = box("ftyp", [Buffer.from("isom\0\0\0\0", "latin1")]);
+  const mdat = box("mdat", [Buffer.from(Array.from({ length: 64 }, (_, i) => i))]);
+  return { file: Buffer.concat([ftyp, mdat, box("moov", index)]), mdatPayload: ftyp.length + 8 };
+}
+
+/** A track whose sample table holds `tables`. */
+const trakWith = (...tables: Buffer[]) => box("trak", [box("mdia", [box("minf", [box("stbl", tables)])])]);
+
+describe("Mp4Layout with a malformed index", () => {
+  function streamableOf(file: Buffer) {
+    const layout = new Mp4Layout();
+    layout.push(file);
+    return () => layout.streamable();
+  }
+
+  it("refuses a header-only stco at the end of moov as unreadable media, not a RangeError", () => {
+    const { file } = lateIndexFile([trakWith(box("stco", []))]);
+    assert.throws(streamableOf(file), { code: "MEDIA_UNREADABLE", message: /its index is malformed/ });
+  });
+
+  it("refuses a 64-bit box header cut off at the end of moov", () => {
+    const cut = Buffer.alloc(8);
+    cut.writeUInt32BE(1, 0);
+    cut.write("free", 4, "latin1");
+    const { file } = lateIndexFile([trakWith(offsetTable("stco", [])), cut]);
+    assert.throws(streamableOf(file), { code: "MEDIA_UNREADABLE", message: /its index is malformed/ });
+  });
+
+  it("refuses an offset table running past its box", () => {
+    const table = offsetTable("co64", [1, 2]);
+    table.writeUInt32BE(1000, 12); // the entry count
+    const { file } = lateIndexFile([trakWith(table)]);
+    assert.throws(streamableOf(file), { code: "MEDIA_UNREADABLE", message: /its index is malformed/ });
+  });
+
+  it("shifts co64 offsets, inside 64-bit-size boxes, to where the data moved", async () => {
+    const mdatPayload = lateIndexFile([]).mdatPayload;
+    const stbl = box("stbl", [offsetTable("co64", [mdatPayload, mdatPayload + 40])], true);
+    const { file } = lateIndexFile([box("trak", [box("mdia", [box("minf", [stbl])])], true), box("free", [], true)]);
+    const reordered = await collect(streamed(file, 7, 5).open());
+    assert.equal(reordered.length, file.length);
+    const moovSize = file.length - file.indexOf("moov") + 4;
+    assert.equal(reordered.indexOf("moov"), file.indexOf("mdat"), "the index moved in front of the data");
+    const co64 = reordered.indexOf("co64") + 4;
+    const offsets = [reordered.readBigUInt64BE(co64 + 8), reordered.readBigUInt64BE(co64 + 16)].map(Number);
+    assert.deepEqual(offsets, [mdatPayload + moovSize, mdatPayload + 40 + moovSize]);
+    assert.deepEqual(offsets.map((offset) => reordered[offset]), [0, 40], "the offsets point at the same media bytes");
+  });
+});
+
 describe("headers a muxer leaves open on a pipe", () => {
   it("WAV: the RIFF and data sizes come from the file's size", async () => {
     const { stdout } = await run("ffmpeg", ["-v", "error", "-i", clip, "-c:a", "pcm_s16le", "-f", "wav", "pipe:1"], { encoding: "buffer", maxBuffer: 16 * 1024 * 1024 });

@@ -1,4 +1,4 @@
-import { MediaError } from "./media-errors.ts";
+import { isMediaError, MediaError } from "./media-errors.ts";
 
 /**
  * MP4, M4A and MOV files often keep their index (the `moov` box) after the media data
@@ -46,7 +46,13 @@ export class Mp4Layout {
     if (!moov || this.firstMdat === undefined || moov.start < this.firstMdat || moov.bytes !== moov.end - moov.start) return (body) => body;
     const plan: Reorder = { insertAt: this.firstMdat, moovStart: moov.start, moovEnd: moov.end, moov: Buffer.concat(moov.parts, moov.bytes) };
     const size = plan.moovEnd - plan.moovStart;
-    shiftChunkOffsets(plan.moov, (offset) => (offset >= plan.insertAt && offset < plan.moovStart ? offset + size : offset));
+    try {
+      shiftChunkOffsets(plan.moov, (offset) => (offset >= plan.insertAt && offset < plan.moovStart ? offset + size : offset));
+    } catch (error) {
+      // Whatever a malformed index trips over, the file is unreadable, not the server broken.
+      if (isMediaError(error)) throw error;
+      throw unstreamable("its index is malformed", error);
+    }
     return (body) => reorder(body, plan);
   }
 
@@ -118,6 +124,17 @@ export class Mp4Layout {
   }
 }
 
+/**
+ * Pass `body` through as Buffers, showing each chunk to `onChunk` first (which may throw to
+ * stop it): how a spool feeds an `Mp4Layout` (`(chunk) => layout.push(chunk)`) as it writes.
+ */
+export async function* tapChunks(body: AsyncIterable<Uint8Array>, onChunk: (chunk: Uint8Array) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    onChunk(chunk);
+    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
 /** The largest index moved in memory: an hour of video holds a few MB of it. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
@@ -134,10 +151,11 @@ interface Reorder {
   moov: Buffer;
 }
 
-function unstreamable(reason: string): MediaError {
+function unstreamable(reason: string, cause?: unknown): MediaError {
   return new MediaError(
     "MEDIA_UNREADABLE",
     `the input is an MP4/MOV file that cannot be read as a stream: ${reason}; re-mux it with its index first (ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4)`,
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -153,6 +171,7 @@ function walkBoxes(box: Buffer, start: number, end: number, shift: (offset: numb
     const size32 = box.readUInt32BE(at);
     const type = box.toString("latin1", at + 4, at + 8);
     const headerBytes = size32 === 1 ? 16 : 8;
+    if (at + headerBytes > end) throw unstreamable("its index is malformed");
     const size = size32 === 1 ? Number(box.readBigUInt64BE(at + 8)) : size32 === 0 ? end - at : size32;
     if (size < headerBytes || at + size > end) throw unstreamable("its index is malformed");
     const body = at + headerBytes;
@@ -165,6 +184,7 @@ function walkBoxes(box: Buffer, start: number, end: number, shift: (offset: numb
 
 /** A full box (version and flags), an entry count, then that many offsets of `width` bytes. */
 function shiftTable(box: Buffer, body: number, end: number, width: 4 | 8, shift: (offset: number) => number): void {
+  if (end - body < 8) throw unstreamable("its index is malformed");
   const count = box.readUInt32BE(body + 4);
   if (body + 8 + count * width > end) throw unstreamable("its index is malformed");
   for (let i = 0, at = body + 8; i < count; i++, at += width) {

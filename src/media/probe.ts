@@ -76,8 +76,10 @@ const probeOutput = z.object({
  * Streamed media is probed through a pipe, where ffprobe cannot see the size and, for many
  * containers (WAV, MP3, Ogg, ADTS), not the duration either (it would seek to the end or
  * divide the size by the bit rate). The size is the stream's own; a missing duration is
- * measured by listing the packets (demuxing only, no decoding), and the whole-file bit rate
- * is then size / duration, as ffprobe computes it for a file.
+ * measured by listing the packets (demuxing only, no decoding), and a whole-file bit rate
+ * ffprobe did not report is then size / duration, as ffprobe computes it for a file.
+ * MP4-family media is always measured: on a pipe, ffprobe reports a fragmented file's
+ * duration from the fragments it read (our own M4A outputs are fragmented).
  */
 export async function probeMedia(tools: MediaTools, input: MediaInput, options: { signal: AbortSignal; label: string }): Promise<MediaInfo> {
   const stdout = await probeRun(tools, input, options, ["-print_format", "json", "-show_format", "-show_streams"]);
@@ -105,8 +107,9 @@ export async function probeMedia(tools: MediaTools, input: MediaInput, options: 
   const streamed = stdinOf(input);
   if (streamed) {
     sizeBytes = streamed.size;
-    if (durationSeconds === undefined && audio) durationSeconds = await measureDuration(tools, streamed, options);
-    if (durationSeconds) bitRate = Math.floor((sizeBytes * 8) / durationSeconds);
+    const mp4Family = format.format_name.split(",").includes("mov");
+    if ((durationSeconds === undefined || mp4Family) && audio) durationSeconds = await measureDuration(tools, streamed, options);
+    if (bitRate === undefined && durationSeconds) bitRate = Math.floor((sizeBytes * 8) / durationSeconds);
   }
   return {
     format: format.format_name,

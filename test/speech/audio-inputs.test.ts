@@ -251,7 +251,8 @@ describe("MP4-family input is spooled sealed, its index moved to the front", () 
     const { pcm, summary, spooled, after } = await decodeWatchingSpool(atStart);
     assert.ok(pcm.equals(await referencePcm(atStart)), "PCM differs from ffmpeg's own decode of the file");
     assert.ok(Math.abs(summary.durationSeconds - 2.99) < 0.1, `${summary.durationSeconds} s`);
-    assert.ok(spooled.every((file) => file.bytes.subarray(0, 4).equals(SEALED_MAGIC)));
+    assert.equal(spooled.length, 1, `expected one spool file, found ${spooled.map((f) => f.path).join(", ")}`);
+    assert.ok(spooled.every((file) => file.bytes.subarray(0, 4).equals(SEALED_MAGIC)), "the spool is not a sealed file");
     assert.deepEqual(after, []);
   });
 

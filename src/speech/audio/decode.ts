@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { ephemeralSealedFiles } from "../../keys/ephemeral-keys.ts";
 import { isMediaError } from "../../media/media-errors.ts";
-import { Mp4Layout } from "../../media/mp4-layout.ts";
+import { Mp4Layout, tapChunks } from "../../media/mp4-layout.ts";
 import { BoundedText, feedStdin, killChild, waitForExit } from "../../shared/child-io.ts";
 import { PCM_BYTES_PER_SECOND, PCM_SAMPLE_RATE } from "../engine.ts";
 import { SpeechError, cancelledError, isSpeechError } from "../errors.ts";
@@ -200,13 +200,7 @@ async function* decode(source: AudioSource, options: DecodeOptions): AsyncGenera
 async function spoolSealed(input: InputTap, path: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
   const files = ephemeralSealedFiles(SPOOL_KEY_NAME);
   const layout = new Mp4Layout();
-  async function* watched(): AsyncGenerator<Buffer> {
-    for await (const chunk of input.chunks(signal)) {
-      layout.push(chunk);
-      yield chunk;
-    }
-  }
-  await files.write(path, watched());
+  await files.write(path, tapChunks(input.chunks(signal), (chunk) => layout.push(chunk)));
   if (signal.aborted) throw cancelledError(signal);
   if (input.error) throw input.error;
   let streamable: (body: AsyncIterable<Buffer>) => AsyncIterable<Buffer>;
@@ -218,12 +212,6 @@ async function spoolSealed(input: InputTap, path: string, signal: AbortSignal): 
   }
   return streamable(files.read(path));
 }
-
-/**
- * Write `chunks` into the decoder's stdin with back-pressure until they end, the signal
- * aborts or the decoder stops reading (EPIPE), then end it. A source that fails rejects
- * without ending stdin.
- */
 
 function ffmpegArgs(raw: RawAudioFormat | undefined): string[] {
   const rawArgs = raw
