@@ -817,6 +817,14 @@ function report(
   const s3rverRps = rps("s3rver");
   const verdict = (ratio: number, target: number) => (ratio >= target ? "PASS" : "FAIL");
   const sizeLabel = size === 1024 * MiB ? "1 GiB" : `${fmt(size / MiB)} MiB`;
+  const encryptionRow = (method: "PUT" | "GET", encrypted: number, plaintext: number) => [
+    `Encryption cost: ${method} ${sizeLabel} encrypted vs encryption off (MB/s)`,
+    fmt(encrypted),
+    `${fmt(plaintext)} plaintext`,
+    `${fmt(encrypted / plaintext, 2)} (cost ${pct(1 - encrypted / plaintext)})`,
+    `>= ${ENCRYPTION_TARGET}`,
+    verdict(encrypted / plaintext, ENCRYPTION_TARGET),
+  ];
 
   const out: string[] = [];
   out.push("", `Earshot store benchmark: ${sizeLabel} object, ${args.repeat} runs of everything (medians), ${cpus().length} CPUs, node ${process.version}`, "");
@@ -826,22 +834,8 @@ function report(
       [`PUT ${sizeLabel} presigned, fetch (MB/s)`, fmt(put), `${fmt(cpSync)} cp+sync`, fmt(put / cpSync, 2), `>= ${LARGE_TARGET}`, verdict(put / cpSync, LARGE_TARGET)],
       [`GET ${sizeLabel} presigned, fetch -> /dev/null (MB/s)`, fmt(getNull), `${fmt(cat)} cat>/dev/null`, fmt(getNull / cat, 2), `>= ${LARGE_TARGET}`, verdict(getNull / cat, LARGE_TARGET)],
       [`GET 4 KiB presigned, ${args.concurrency} concurrent (req/s)`, fmt(earshotRps), `${fmt(s3rverRps)} s3rver`, `${fmt(earshotRps / s3rverRps, 2)}x`, `>= ${SMALL_TARGET}x`, verdict(earshotRps / s3rverRps, SMALL_TARGET)],
-      [
-        `Encryption cost: PUT ${sizeLabel} encrypted vs encryption off (MB/s)`,
-        fmt(put),
-        `${fmt(plainPut)} plaintext`,
-        `${fmt(put / plainPut, 2)} (cost ${pct(1 - put / plainPut)})`,
-        `>= ${ENCRYPTION_TARGET}`,
-        verdict(put / plainPut, ENCRYPTION_TARGET),
-      ],
-      [
-        `Encryption cost: GET ${sizeLabel} encrypted vs encryption off (MB/s)`,
-        fmt(getNull),
-        `${fmt(plainGet)} plaintext`,
-        `${fmt(getNull / plainGet, 2)} (cost ${pct(1 - getNull / plainGet)})`,
-        `>= ${ENCRYPTION_TARGET}`,
-        verdict(getNull / plainGet, ENCRYPTION_TARGET),
-      ],
+      encryptionRow("PUT", put, plainPut),
+      encryptionRow("GET", getNull, plainGet),
       ["secondary rows (no verdict):", "", "", "", "", ""],
       [
         `  PUT ${sizeLabel} multipart (${MULTIPART_PART_SIZE / MiB} MiB parts, ${MULTIPART_PARALLEL} parallel, presigned) vs single PUT`,

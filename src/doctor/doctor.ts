@@ -234,17 +234,8 @@ function checkPublicPolicies(storeDir: string): CheckResult {
   const check = "public bucket policies";
   const file = join(storeDir, "store.db");
   if (!existsSync(file)) return { check, status: "SKIP", message: `no store database at ${file} yet` };
-  let rows: { name: string; settings: string }[];
-  try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      rows = db.prepare("SELECT name, settings FROM buckets").all() as { name: string; settings: string }[];
-    } finally {
-      db.close();
-    }
-  } catch (error) {
-    return { check, status: "WARN", message: `could not read ${file}: ${(error as Error).message}`, fix: "run doctor as the user Earshot runs as" };
-  }
+  const rows = readRows<{ name: string; settings: string }>(check, file, "SELECT name, settings FROM buckets");
+  if (!Array.isArray(rows)) return rows;
   const open: string[] = [];
   const conditional: string[] = [];
   let withPolicy = 0;
@@ -321,21 +312,26 @@ function checkPermissions(config: EarshotConfig, storeDir: string, apiDir: strin
     : { check, status: "PASS", message: `${checked} data directories and secret files are owner-only` };
 }
 
-function checkAdminKeys(apiDir: string): CheckResult {
-  const check = "admin API keys";
-  const file = join(apiDir, "api.db");
-  if (!existsSync(file)) return { check, status: "SKIP", message: `no API database at ${file} yet` };
-  let keys: { name: string; scopes: string }[];
+/** Rows of a query on a database opened read-only, or the WARN result when it cannot be read. */
+function readRows<Row>(check: string, file: string, sql: string): Row[] | CheckResult {
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      keys = db.prepare("SELECT name, scopes FROM api_keys WHERE revoked_at IS NULL").all() as { name: string; scopes: string }[];
+      return db.prepare(sql).all() as Row[];
     } finally {
       db.close();
     }
   } catch (error) {
     return { check, status: "WARN", message: `could not read ${file}: ${(error as Error).message}`, fix: "run doctor as the user Earshot runs as" };
   }
+}
+
+function checkAdminKeys(apiDir: string): CheckResult {
+  const check = "admin API keys";
+  const file = join(apiDir, "api.db");
+  if (!existsSync(file)) return { check, status: "SKIP", message: `no API database at ${file} yet` };
+  const keys = readRows<{ name: string; scopes: string }>(check, file, "SELECT name, scopes FROM api_keys WHERE revoked_at IS NULL");
+  if (!Array.isArray(keys)) return keys;
   const admins = keys.filter((key) => (JSON.parse(key.scopes) as string[]).includes("admin")).map((key) => key.name);
   if (admins.length > 1) {
     return {

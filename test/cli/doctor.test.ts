@@ -1,6 +1,6 @@
 /** `earshot doctor` on real data directories left by `earshot up`, with and without TLS. */
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -82,6 +82,21 @@ test("TLS on for both: PASS for TLS and the live endpoints; a data dir opened to
   } finally {
     up.child.kill("SIGINT");
     await up.exited;
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test("a database doctor cannot read is a WARN naming the file, not a crash", async () => {
+  const base = mkdtempSync(join(tmpdir(), "earshot-doctor-unreadable-"));
+  try {
+    for (const [dir, name] of [["store", "store.db"], ["api", "api.db"]] as const) {
+      mkdirSync(join(base, dir), { mode: 0o700 });
+      writeFileSync(join(base, dir, name), "not a SQLite database", { mode: 0o600 });
+    }
+    const run = await runEarshotWith({ EARSHOT_DATA_DIR: join(base, "store"), EARSHOT_API_DATA_DIR: join(base, "api") }, ["doctor"]);
+    assert.match(line(run.stdout, "public bucket policies"), /^WARN .*could not read .*store\.db: file is not a database/);
+    assert.match(line(run.stdout, "admin API keys"), /^WARN .*could not read .*api\.db: file is not a database/);
+  } finally {
     rmSync(base, { recursive: true, force: true });
   }
 });

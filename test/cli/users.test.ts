@@ -3,19 +3,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { runEarshot } from "../helpers/earshot-cli.ts";
-import { auditLines, clientFor } from "../helpers/iam.ts";
+import { auditLines, clientFor, leastPrivilegePolicy } from "../helpers/iam.ts";
 import { rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { startTestStore, type TestStore } from "../helpers/test-store.ts";
 
 const BUCKET = "recordings";
-const ARN = `arn:aws:s3:::${BUCKET}`;
-const LEAST_PRIVILEGE = {
-  Version: "2012-10-17",
-  Statement: [
-    { Sid: "read-audio", Effect: "Allow", Action: "s3:GetObject", Resource: `${ARN}/audio/*` },
-    { Sid: "write-transcripts", Effect: "Allow", Action: "s3:PutObject", Resource: `${ARN}/transcripts/*` },
-  ],
-};
+const LEAST_PRIVILEGE = leastPrivilegePolicy(BUCKET);
 let store: TestStore;
 
 before(async () => {

@@ -62,3 +62,15 @@ export function auditLineFor(store: TestStore, requestId: string | undefined): A
   assert.equal(lines.length, 1, `exactly one audit line for request ${requestId}`);
   return lines[0] as AuditLine;
 }
+
+/** The seeds' least-privilege policy for one bucket: read `audio/*`, write `transcripts/*`. */
+export function leastPrivilegePolicy(bucket: string) {
+  const arn = `arn:aws:s3:::${bucket}`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "read-audio", Effect: "Allow", Action: "s3:GetObject", Resource: `${arn}/audio/*` },
+      { Sid: "write-transcripts", Effect: "Allow", Action: "s3:PutObject", Resource: `${arn}/transcripts/*` },
+    ],
+  };
+}

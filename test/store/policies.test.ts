@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { auditLineFor, clientFor, createUser, type KeyPair } from "../helpers/iam.ts";
+import { auditLineFor, clientFor, createUser, leastPrivilegePolicy, type KeyPair } from "../helpers/iam.ts";
 import { assertFetchS3Error, assertS3Error, rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { signedRequest } from "../helpers/signed-http.ts";
 import { startTestStore, type TestStore } from "../helpers/test-store.ts";
@@ -30,14 +30,7 @@ const BUCKET = "recordings";
 const ARN = `arn:aws:s3:::${BUCKET}`;
 let store: TestStore;
 
-/** The least-privilege policy the seeds call for: read `audio/*`, write `transcripts/*`. */
-const LEAST_PRIVILEGE = {
-  Version: "2012-10-17",
-  Statement: [
-    { Sid: "read-audio", Effect: "Allow", Action: "s3:GetObject", Resource: `${ARN}/audio/*` },
-    { Sid: "write-transcripts", Effect: "Allow", Action: "s3:PutObject", Resource: `${ARN}/transcripts/*` },
-  ],
-};
+const LEAST_PRIVILEGE = leastPrivilegePolicy(BUCKET);
 
 /** The statement exactly as the seed's guide prints it (000_*.txt), trailing commas included. */
 const SEED_STATEMENT = `{

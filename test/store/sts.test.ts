@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient, STSServiceException } from "@aws-sdk/client-sts";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { auditLineFor, clientFor, createUser, type KeyPair } from "../helpers/iam.ts";
+import { auditLineFor, clientFor, createUser, leastPrivilegePolicy, type KeyPair } from "../helpers/iam.ts";
 import { mutableClock } from "../helpers/mutable-clock.ts";
 import { assertFetchS3Error, rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { TEST_CREDENTIALS } from "../helpers/signed-http.ts";
@@ -20,13 +20,7 @@ const clock = mutableClock();
 let store: TestStore;
 let parent: KeyPair;
 
-const PARENT_POLICY = {
-  Version: "2012-10-17",
-  Statement: [
-    { Sid: "read-audio", Effect: "Allow", Action: "s3:GetObject", Resource: `${ARN}/audio/*` },
-    { Sid: "write-transcripts", Effect: "Allow", Action: "s3:PutObject", Resource: `${ARN}/transcripts/*` },
-  ],
-};
+const PARENT_POLICY = leastPrivilegePolicy(BUCKET);
 
 before(async () => {
   store = await startTestStore({ clock });

@@ -13,7 +13,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createS3Client, presignGet, presignPut } from "../../src/presign/index.ts";
 import { selfSignedPaths } from "../../src/server/tls.ts";
-import { auditLineFor, createUser } from "../helpers/iam.ts";
+import { auditLineFor, createUser, leastPrivilegePolicy } from "../helpers/iam.ts";
 import { rejectsWithS3 } from "../helpers/s3-assert.ts";
 import { startTestStore, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, type TestStore } from "../helpers/test-store.ts";
 
@@ -135,13 +135,7 @@ test("a configured certificate and key are served as given, and a restart keeps 
 
 test("over TLS: SSE-KMS headers, a bucket policy on aws:SecureTransport, session credentials in a presigned URL, an audited denial", async () => {
   const bucketArn = "arn:aws:s3:::secure";
-  const app = createUser(store, "tls-app", {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "read-audio", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/audio/*` },
-      { Sid: "write-transcripts", Effect: "Allow", Action: "s3:PutObject", Resource: `${bucketArn}/transcripts/*` },
-    ],
-  });
+  const app = createUser(store, "tls-app", leastPrivilegePolicy("secure"));
   // The seed's rule: nothing over plain HTTP. True here, so it must not get in the way.
   const policy = { Version: "2012-10-17", Statement: [{ Sid: "tls-only", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }] };
   await s3.send(new PutBucketPolicyCommand({ Bucket: "secure", Policy: JSON.stringify(policy) }));
