@@ -232,9 +232,7 @@ function publicStatements(policy: unknown): { conditional: boolean }[] {
 
 function checkPublicPolicies(storeDir: string): CheckResult {
   const check = "public bucket policies";
-  const file = join(storeDir, "store.db");
-  if (!existsSync(file)) return { check, status: "SKIP", message: `no store database at ${file} yet` };
-  const rows = readRows<{ name: string; settings: string }>(check, file, "SELECT name, settings FROM buckets");
+  const rows = readRows<{ name: string; settings: string }>(check, join(storeDir, "store.db"), "store", "SELECT name, settings FROM buckets");
   if (!Array.isArray(rows)) return rows;
   const open: string[] = [];
   const conditional: string[] = [];
@@ -312,8 +310,9 @@ function checkPermissions(config: EarshotConfig, storeDir: string, apiDir: strin
     : { check, status: "PASS", message: `${checked} data directories and secret files are owner-only` };
 }
 
-/** Rows of a query on a database opened read-only, or the WARN result when it cannot be read. */
-function readRows<Row>(check: string, file: string, sql: string): Row[] | CheckResult {
+/** Rows of a query on a database opened read-only, or the check's SKIP (no database yet) or WARN (unreadable). */
+function readRows<Row>(check: string, file: string, owner: string, sql: string): Row[] | CheckResult {
+  if (!existsSync(file)) return { check, status: "SKIP", message: `no ${owner} database at ${file} yet` };
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
@@ -328,9 +327,7 @@ function readRows<Row>(check: string, file: string, sql: string): Row[] | CheckR
 
 function checkAdminKeys(apiDir: string): CheckResult {
   const check = "admin API keys";
-  const file = join(apiDir, "api.db");
-  if (!existsSync(file)) return { check, status: "SKIP", message: `no API database at ${file} yet` };
-  const keys = readRows<{ name: string; scopes: string }>(check, file, "SELECT name, scopes FROM api_keys WHERE revoked_at IS NULL");
+  const keys = readRows<{ name: string; scopes: string }>(check, join(apiDir, "api.db"), "API", "SELECT name, scopes FROM api_keys WHERE revoked_at IS NULL");
   if (!Array.isArray(keys)) return keys;
   const admins = keys.filter((key) => (JSON.parse(key.scopes) as string[]).includes("admin")).map((key) => key.name);
   if (admins.length > 1) {

@@ -86,9 +86,12 @@ test("TLS on for both: PASS for TLS and the live endpoints; a data dir opened to
   }
 });
 
-test("a database doctor cannot read is a WARN naming the file, not a crash", async () => {
+test("no database yet is a SKIP; a database doctor cannot read is a WARN naming the file, not a crash", async () => {
   const base = mkdtempSync(join(tmpdir(), "earshot-doctor-unreadable-"));
   try {
+    const fresh = await runEarshotWith({ EARSHOT_DATA_DIR: join(base, "store"), EARSHOT_API_DATA_DIR: join(base, "api") }, ["doctor"]);
+    assert.match(line(fresh.stdout, "public bucket policies"), /^SKIP .*no store database at .*store\.db yet/);
+    assert.match(line(fresh.stdout, "admin API keys"), /^SKIP .*no API database at .*api\.db yet/);
     for (const [dir, name] of [["store", "store.db"], ["api", "api.db"]] as const) {
       mkdirSync(join(base, dir), { mode: 0o700 });
       writeFileSync(join(base, dir, name), "not a SQLite database", { mode: 0o600 });
