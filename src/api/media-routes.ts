@@ -19,6 +19,7 @@ import { translateFrameworkError } from "./framework-errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { tagsForNewJob } from "../jobs/job-access.ts";
 import { checkPresignedExpiry } from "./listen-route.ts";
+import { closeIfBodyUnread } from "../net/lingering-close.ts";
 
 export interface MediaRouteOptions {
   keys: ApiKeyStore;
@@ -317,6 +318,7 @@ function renderProblem(error: FastifyError, request: FastifyRequest, reply: Fast
   const level = rendered.status >= 500 ? "error" : "info";
   logger[level]({ requestId: request.id, path: request.routeOptions.url, status: rendered.status, code: rendered.body.err_code, err: rendered.status >= 500 ? error : undefined }, "media request failed");
   if (rendered.retryAfterSeconds !== undefined) reply.header("retry-after", rendered.retryAfterSeconds);
+  reply.headers({ ...closeIfBodyUnread(request.raw, reply.raw) });
   const title = TITLES[rendered.status] ?? "Internal Server Error";
   return reply.code(rendered.status).send({
     type: `/problem-types/${title.toLowerCase().replace(/ /g, "-")}`,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Logger } from "../shared/logger.ts";
+import { closeIfBodyUnread } from "../net/lingering-close.ts";
 import { renderApiError } from "./api-errors.ts";
 import { translateFrameworkError } from "./framework-errors.ts";
 import type { JobQueue } from "../jobs/job-queue.ts";
@@ -38,8 +39,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiPluginOptions)
     const level = rendered.status >= 500 ? "error" : "info";
     options.logger[level]({ requestId: request.id, path: request.routeOptions.url, status: rendered.status, code: rendered.body.err_code, err: rendered.status >= 500 ? error : undefined }, "api request failed");
     if (rendered.retryAfterSeconds !== undefined) reply.header("retry-after", rendered.retryAfterSeconds);
-    // A body we did not read would otherwise be drained to keep the connection alive.
-    if (!request.raw.readableEnded) reply.header("connection", "close");
+    reply.headers({ ...closeIfBodyUnread(request.raw, reply.raw) });
     return reply.code(rendered.status).header("dg-error", asHeaderValue(rendered.body.err_msg)).send(rendered.body);
   });
 

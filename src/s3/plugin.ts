@@ -13,6 +13,7 @@ import { FORM_AUTH_PENDING, verifyRequest } from "./sigv4/index.ts";
 import type { AuditSink } from "../audit/audit-log.ts";
 import type { AccessControl } from "../iam/access-control.ts";
 import { RequestAccess, actionOf, bucketArn, objectArn, plannedChecks } from "./access.ts";
+import { closeIfBodyUnread } from "../net/lingering-close.ts";
 import { enforcePresignedUrlLimits, type UrlUseCounter } from "./presigned-url-limits.ts";
 
 export interface S3PluginOptions {
@@ -117,11 +118,7 @@ async function handle(request: FastifyRequest, reply: FastifyReply, options: S3P
       { requestId, operation: resolved?.operation, code: rendered.code, url: redactUrl(rawUrl), err: rendered.status >= 500 ? error : undefined },
       "s3 request failed",
     );
-    const headers: Record<string, string | number> = { "content-type": "application/xml" };
-    // A body we did not read would otherwise be drained to keep the connection alive.
-    if (!raw.readableEnded && (raw.headers["content-length"] !== "0" || raw.headers["transfer-encoding"])) {
-      headers.connection = "close";
-    }
+    const headers: Record<string, string | number> = { "content-type": "application/xml", ...closeIfBodyUnread(raw, reply.raw) };
     const head = raw.method === "HEAD";
     await send(reply, requestId, withCors({ status: rendered.status, headers, body: head ? undefined : rendered.body }), head);
   }

@@ -11,6 +11,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { DeepgramClient } from "@deepgram/sdk";
+import { fillerBlocks, sendUntilAnswered } from "../helpers/endless-upload.ts";
 import { startTestApi, type TestApi } from "../helpers/test-api.ts";
 import { startTestStore, type TestStore, presignerClient } from "../helpers/test-store.ts";
 
@@ -243,6 +244,11 @@ test("an upload over api.maxUploadBytes is 413 before it is all read; a URL sour
     });
     assert.equal(sync.status, 413);
     assert.match(((await sync.json()) as { err_msg: string }).err_msg, /exceeds the 65536-byte limit/);
+    // A client that keeps streaming after the 413 reads it and is not reset (lingering close).
+    const endless = await sendUntilAnswered(`${small.endpoint}/v1/listen`, { authorization: `Token ${small.token(["listen"])}`, "content-type": "audio/wav" }, "", fillerBlocks(64 * 1024 * 1024));
+    assert.equal(endless.answer.status, 413);
+    assert.equal(endless.answer.headers.connection, "close");
+    assert.ok(endless.writtenAtAnswer < 32 * 1024 * 1024, `answered after ${endless.writtenAtAnswer} bytes`);
     const { getUrl } = await presignedPair("transcripts/unused.json");
     const viaUrl = await fetch(`${small.endpoint}/v1/listen`, {
       method: "POST",

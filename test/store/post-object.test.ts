@@ -15,6 +15,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { createPresignedPost, type PresignedPostOptions } from "@aws-sdk/s3-presigned-post";
 import { deterministicStream } from "../helpers/byte-streams.ts";
+import { fillerBlocks, sendUntilAnswered } from "../helpers/endless-upload.ts";
 import { residentBytes, startChildStore } from "../helpers/child-store.ts";
 import { blobFiles, tmpFiles } from "../helpers/data-dir.ts";
 import { mutableClock } from "../helpers/mutable-clock.ts";
@@ -47,6 +48,7 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
   assert.ok(condition(), what);
 }
 
+const formHeaders = (boundary: string) => ({ "content-type": `multipart/form-data; boundary=${boundary}` });
 const md5 = (data: Buffer | string) => createHash("md5").update(data).digest("hex");
 
 function presign(options: Omit<PresignedPostOptions, "Bucket"> & { Bucket?: string }) {
@@ -515,33 +517,11 @@ describe("malformed forms", () => {
 
   test("an endless field before the file is refused early, not read to its end", async () => {
     const boundary = "endless";
-    const url = new URL(store.endpoint);
-    const request = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      method: "POST",
-      path: `/${BUCKET}`,
-      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "transfer-encoding": "chunked" },
-      agent: false,
-    });
-    request.on("error", () => undefined);
-    const responded = once(request, "response") as Promise<[IncomingMessage]>;
-    let answered = false;
-    responded.then(() => (answered = true), () => undefined);
-    request.write(`--${boundary}\r\nContent-Disposition: form-data; name="x-amz-meta-endless"\r\n\r\n`);
-    let written = 0;
-    const block = Buffer.alloc(64 * 1024, 0x61);
-    while (!answered && written < 64 * 1024 * 1024) {
-      written += block.length;
-      if (!request.write(block)) await Promise.race([once(request, "drain"), responded]);
-    }
-    const [response] = await responded;
-    let text = "";
-    for await (const chunk of response) text += String(chunk);
-    request.destroy();
-    const error = assertS3Error({ status: response.statusCode ?? 0, headers: response.headers, text }, "MaxPostPreDataLengthExceeded", 400);
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="x-amz-meta-endless"\r\n\r\n`;
+    const sent = await sendUntilAnswered(`${store.endpoint}/${BUCKET}`, formHeaders(boundary), head, fillerBlocks(64 * 1024 * 1024));
+    const error = assertS3Error(sent.answer, "MaxPostPreDataLengthExceeded", 400);
     assert.equal(error.Message, "Your POST request fields preceeding the upload file was too large.");
-    assert.ok(written < 32 * 1024 * 1024, `answered after ${written} bytes`);
+    assert.ok(sent.writtenAtAnswer < 32 * 1024 * 1024, `answered after ${sent.writtenAtAnswer} bytes`);
   });
 
   test("a malformed tagging document is 400 MalformedXML; invalid tags 400 InvalidTag; both store nothing", async () => {
@@ -561,35 +541,12 @@ describe("hostile sizes", () => {
     const boundary = "huge-boundary";
     const head = multipart(boundary, Object.entries(fields).map(([name, value]) => ({ name, value })), false);
     const total = 64 * 1024 * 1024;
-    const url = new URL(store.endpoint);
-    let written = 0;
-    let writtenAtResponse = -1;
-    const request = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      method: "POST",
-      path: `/${BUCKET}`,
-      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "transfer-encoding": "chunked" },
-      agent: false,
-    });
-    request.on("error", () => undefined); // The store may close the connection once it has answered.
-    const responded = once(request, "response") as Promise<[IncomingMessage]>;
-    responded.then(() => (writtenAtResponse = written), () => undefined);
-    request.write(head);
-    request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.bin"\r\n\r\n`);
-    for await (const chunk of deterministicStream(total, "post-huge")) {
-      if (writtenAtResponse >= 0 || request.destroyed) break;
-      written += chunk.length;
-      if (!request.write(chunk)) await Promise.race([once(request, "drain"), responded, once(request, "close")]);
-    }
-    const [response] = await responded;
-    const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
-    request.destroy();
-    const error = assertS3Error({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString("utf8") }, "EntityTooLarge", 400);
+    const fileHead = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.bin"\r\n\r\n`;
+    const sent = await sendUntilAnswered(`${store.endpoint}/${BUCKET}`, formHeaders(boundary), head + fileHead, deterministicStream(total, "post-huge"));
+    const error = assertS3Error(sent.answer, "EntityTooLarge", 400);
     assert.equal(error.MaxSizeAllowed, String(1024 * 1024));
-    t.diagnostic(`answered after the client had written ${(writtenAtResponse / 2 ** 20).toFixed(1)} MiB of ${total / 2 ** 20} MiB`);
-    assert.ok(writtenAtResponse >= 0 && writtenAtResponse < total / 2, `the answer came after ${writtenAtResponse} of ${total} bytes`);
+    t.diagnostic(`answered after the client had written ${(sent.writtenAtAnswer / 2 ** 20).toFixed(1)} MiB of ${total / 2 ** 20} MiB`);
+    assert.ok(sent.writtenAtAnswer < total / 2, `the answer came after ${sent.writtenAtAnswer} of ${total} bytes`);
     await absent("huge");
   });
 
