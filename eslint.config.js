@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   // bench/.work and test/.work are git-ignored scratch (profiles, experiments).
-  { ignores: ["dist/**", "node_modules/**", ".earshot/**", "coverage/**", "bench/.work/**", "test/.work/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".earshot/**", "coverage/**", "bench/.work/**", "test/.work/**", "build/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

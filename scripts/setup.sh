@@ -28,3 +28,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+
+# The sealing addon (native/sealing.c: AES-256-GCM in place with Node's own OpenSSL), rebuilt
+# when its sources change. Without it Earshot still works, sealing through node:crypto.
+addon=build/Release/earshot_sealing.node
+if [ ! -f "$addon" ] || [ native/sealing.c -nt "$addon" ] || [ binding.gyp -nt "$addon" ]; then
+  echo "setup: building the sealing addon (native/sealing.c)"
+  npm run --silent build:native >/dev/null
+fi

@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { discardPartialFile } from "../shared/files.ts";
-import { newSealedFile, openBuffer, sealBuffer, sealChunks, SealedFileReader, type DataKeySource } from "./sealed-format.ts";
+import { newSealedFile, openBuffer, sealBuffer, SealedFileReader, writeSealedFile, type DataKeySource } from "./sealed-format.ts";
 
 /**
  * Encryption at rest for a service's own working data (the speech API's spooled uploads and
@@ -18,16 +18,20 @@ export class SealedFiles {
 
   /** Stream `body` into a new file at `path` (mode 0600, fsynced); nothing is left behind on failure. */
   async write(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-    const file = createWriteStream(path, { flags: "wx", mode: 0o600, flush: true });
-    const sealing = this.keys ? newSealedFile(this.keys, this.keyName) : undefined;
+    if (!this.keys) {
+      const file = createWriteStream(path, { flags: "wx", mode: 0o600, flush: true });
+      await pipeline(body, file).catch(async (error: unknown) => {
+        await discardPartialFile(file, path);
+        throw error;
+      });
+      return;
+    }
+    const sealing = newSealedFile(this.keys, this.keyName);
     try {
-      if (sealing) await pipeline(body, (source: AsyncIterable<Buffer>) => sealChunks(source, sealing), file);
-      else await pipeline(body, file);
-    } catch (error) {
-      await discardPartialFile(file, path);
-      throw error;
+      // pipeline listens for a stream body's errors from the start (the writer opens its file first).
+      await pipeline(body, (source: AsyncIterable<Buffer>) => writeSealedFile(path, source, sealing));
     } finally {
-      sealing?.key.fill(0);
+      sealing.key.fill(0);
     }
   }
 

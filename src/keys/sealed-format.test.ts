@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { open, writeFile } from "node:fs/promises";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { open, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KeyService } from "./key-service.ts";
-import { newSealedFile, plaintextSizeOf, sealChunks, SealedFileReader, sealedBodySize } from "./sealed-format.ts";
+import { newSealedFile, plaintextSizeOf, SealedFileReader, sealedBodySize, writeSealedFile } from "./sealed-format.ts";
 
 const CHUNK = 4096;
 
@@ -29,9 +29,9 @@ describe("sealed file format", () => {
     async function* pieces() {
       for (let at = 0; at < plain.length; at += 1000 + (at % 777)) yield plain.subarray(at, Math.min(plain.length, at + 1000 + (at % 777)));
     }
-    const out: Buffer[] = [];
-    for await (const piece of sealChunks(pieces(), newSealedFile(keys, "k", CHUNK))) out.push(piece);
-    return Buffer.concat(out);
+    const path = join(dir, `sealed-${randomBytes(4).toString("hex")}`);
+    await writeSealedFile(path, pieces(), newSealedFile(keys, "k", CHUNK));
+    return readFile(path);
   }
 
   async function read(bytes: Buffer, start?: number, end?: number): Promise<Buffer> {
@@ -84,5 +84,25 @@ describe("sealed file format", () => {
     bitFlip[headerBytes + stride + 5] = (bitFlip[headerBytes + stride + 5] as number) ^ 0x80;
     await assert.rejects(read(bitFlip), /chunk 1 of a sealed file failed authentication/);
     assert.deepEqual(await read(bitFlip, 0, CHUNK - 1), plain.subarray(0, CHUNK), "untouched chunks still read");
+  });
+
+  test("a writer whose source fails leaves no file; an existing path is never overwritten; the file is 0600", async () => {
+    const path = join(dir, `failing-${randomBytes(4).toString("hex")}`);
+    async function* failing() {
+      yield randomBytes(3 * CHUNK + 5);
+      throw new Error("client went away");
+    }
+    await assert.rejects(writeSealedFile(path, failing(), newSealedFile(keys, "k", CHUNK)), /client went away/);
+    assert.equal(existsSync(path), false, "nothing left behind");
+
+    const sealed = await seal(randomBytes(CHUNK + 1));
+    const existing = join(dir, `existing-${randomBytes(4).toString("hex")}`);
+    await writeFile(existing, "keep me");
+    await assert.rejects(writeSealedFile(existing, failing(), newSealedFile(keys, "k", CHUNK)), { code: "EEXIST" });
+    assert.equal(await readFile(existing, "utf8"), "keep me");
+
+    const written = join(dir, `mode-${randomBytes(4).toString("hex")}`);
+    await writeSealedFile(written, [sealed], newSealedFile(keys, "k", CHUNK));
+    assert.equal(statSync(written).mode & 0o777, 0o600);
   });
 });

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
+import { createDecipheriv, randomBytes } from "node:crypto";
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { sealInPlace } from "./aes-gcm-in-place.ts";
 import { WRAPPED_KEY_BYTES } from "./key-wrap.ts";
 import { KmsError } from "./kms-errors.ts";
 
@@ -76,7 +77,7 @@ function headerLength(keyName: string, wrappedLength: number): number {
 
 /**
  * Start a new sealed file: a fresh data key from `keys` under `keyName` and the header that
- * names it. The returned key is what `sealChunks` encrypts with.
+ * names it. The returned key is what `writeSealedFile` encrypts with.
  */
 export interface SealingFile {
   header: Buffer;
@@ -154,12 +155,14 @@ function checkIndex(index: number): void {
   if (index > 0xffffffff) throw new KmsError("KMS.InternalError", "file too large for the sealed format");
 }
 
-/** Chunk `index` sealed: its ciphertext then its tag (pieces, to avoid a copy). */
-function sealChunk(key: Buffer, fileId: Buffer, index: number, final: boolean, plain: Buffer): Buffer[] {
+/**
+ * Chunk `index` sealed in place: `buffer[0, length)` (plaintext) becomes its ciphertext and the
+ * tag lands right after it. Returns the sealed chunk, `length + 16` bytes of `buffer`.
+ */
+function sealChunkInPlace(key: Buffer, fileId: Buffer, index: number, final: boolean, buffer: Buffer, length: number): Buffer {
   checkIndex(index);
-  const cipher = createCipheriv("aes-256-gcm", key, nonceFor(fileId, index));
-  cipher.setAAD(aadFor(fileId, index, final));
-  return [cipher.update(plain), cipher.final(), cipher.getAuthTag()];
+  sealInPlace(key, nonceFor(fileId, index), aadFor(fileId, index, final), buffer.subarray(0, length), buffer.subarray(length, length + TAG_BYTES));
+  return buffer.subarray(0, length + TAG_BYTES);
 }
 
 /** Chunk `index` opened; throws (KMS.CorruptData) unless it authenticates, so no unverified byte escapes. */
@@ -205,13 +208,16 @@ class OrderedWindow<T> {
 export function sealBuffer(keys: DataKeySource, keyName: string, plain: Buffer): Buffer {
   const sealing = newSealedFile(keys, keyName);
   try {
-    const parts = [sealing.header];
-    const chunks = Math.max(1, Math.ceil(plain.length / sealing.chunkSize));
-    for (let index = 0; index < chunks; index++) {
-      const piece = plain.subarray(index * sealing.chunkSize, (index + 1) * sealing.chunkSize);
-      parts.push(...sealChunk(sealing.key, sealing.fileId, index, index === chunks - 1, piece));
+    const { header, chunkSize } = sealing;
+    const sealed = Buffer.allocUnsafe(header.length + sealedBodySize(plain.length, chunkSize));
+    header.copy(sealed, 0);
+    const chunks = Math.max(1, Math.ceil(plain.length / chunkSize));
+    for (let index = 0, at = header.length; index < chunks; index++) {
+      const piece = plain.subarray(index * chunkSize, (index + 1) * chunkSize);
+      piece.copy(sealed, at);
+      at += sealChunkInPlace(sealing.key, sealing.fileId, index, index === chunks - 1, sealed.subarray(at), piece.length).length;
     }
-    return Buffer.concat(parts);
+    return sealed;
   } finally {
     sealing.key.fill(0);
   }
@@ -234,38 +240,58 @@ export function openBuffer(keys: DataKeySource, sealed: Buffer): Buffer {
 }
 
 /**
- * Encrypt a plaintext stream into sealed chunks (the header first). A chunk is sealed only
- * once it is known whether more bytes follow, because its final flag is part of its AAD; one
- * chunk-sized staging buffer is reused throughout.
+ * Encrypt a plaintext stream into a new file at `path` (mode 0600, fsynced before this
+ * resolves): the header, then the sealed chunks. Chunks are sealed in place in two reused
+ * buffers, one filling while the other is written, so a transfer of any size allocates nothing
+ * per chunk. A chunk is sealed only once it is known whether more bytes follow, because its
+ * final flag is part of its AAD. On any failure the file is removed and the error rethrown.
  */
-export async function* sealChunks(
-  source: AsyncIterable<Buffer>,
-  sealing: SealingFile,
-): AsyncGenerator<Buffer> {
-  const { key, fileId, chunkSize } = sealing;
-  yield sealing.header;
-  const staging = Buffer.allocUnsafe(chunkSize);
-  let filled = 0;
-  let index = 0;
-  for await (const piece of source) {
-    let offset = 0;
-    while (offset < piece.length) {
-      if (filled === chunkSize) {
-        // More bytes follow: the full chunk in staging is not the last one.
-        yield* nonEmpty(sealChunk(key, fileId, index++, false, staging));
-        filled = 0;
+export async function writeSealedFile(path: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, sealing: SealingFile): Promise<void> {
+  const file = await open(path, "wx", 0o600);
+  // At most one write in flight; a failure surfaces at the next await of it, never unhandled.
+  let writing = writeAll(file, sealing.header);
+  writing.catch(() => undefined);
+  try {
+    const { key, fileId, chunkSize } = sealing;
+    let filling = Buffer.allocUnsafe(chunkSize + TAG_BYTES);
+    let spare = Buffer.allocUnsafe(chunkSize + TAG_BYTES);
+    let filled = 0;
+    let index = 0;
+    const send = async (final: boolean) => {
+      const sealed = sealChunkInPlace(key, fileId, index++, final, filling, filled);
+      await writing; // The spare buffer's write: once done, it is free to fill.
+      writing = writeAll(file, sealed);
+      writing.catch(() => undefined);
+      [filling, spare] = [spare, filling];
+      filled = 0;
+    };
+    for await (const piece of source) {
+      for (let offset = 0; offset < piece.length; ) {
+        // More bytes follow: the full chunk is not the last one.
+        if (filled === chunkSize) await send(false);
+        const take = Math.min(chunkSize - filled, piece.length - offset);
+        piece.copy(filling, filled, offset, offset + take);
+        filled += take;
+        offset += take;
       }
-      const take = Math.min(chunkSize - filled, piece.length - offset);
-      piece.copy(staging, filled, offset, offset + take);
-      filled += take;
-      offset += take;
     }
+    await send(true);
+    await writing;
+    await file.sync();
+  } catch (error) {
+    await writing.catch(() => undefined);
+    await file.close().catch(() => undefined);
+    await rm(path, { force: true });
+    throw error;
   }
-  yield* nonEmpty(sealChunk(key, fileId, index, true, staging.subarray(0, filled)));
+  await file.close();
 }
 
-function nonEmpty(parts: Buffer[]): Buffer[] {
-  return parts.filter((part) => part.length > 0);
+async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes, at, bytes.length - at);
+    at += bytesWritten;
+  }
 }
 
 /** Sealed size of a plaintext of `size` bytes (header excluded). */

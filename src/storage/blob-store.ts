@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { newSealedFile, sealChunks, SealedFileReader, sealedCorrupt, type DataKeySource } from "../keys/sealed-format.ts";
+import { newSealedFile, SealedFileReader, sealedCorrupt, writeSealedFile, type DataKeySource } from "../keys/sealed-format.ts";
 import { discardPartialFile } from "../shared/files.ts";
 import { newOpaqueId } from "../shared/ids.ts";
 import { StorageError } from "./errors.ts";
@@ -80,8 +80,7 @@ export class FilesystemBlobStore {
     const checks = options.checks ?? [];
     const sealing = options.seal ? newSealedFile(options.seal.keys, options.seal.keyName) : undefined;
     let size = 0;
-    // flush: fsync before close, so the rename below publishes durable bytes.
-    const file = createWriteStream(tmpPath, { flags: "wx", mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
+    let file: WriteStream | undefined;
     // Checks, size and MD5 see the plaintext; only the sealed form reaches the disk.
     async function* measure(source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
@@ -97,9 +96,12 @@ export class FilesystemBlobStore {
       }
     }
     try {
+      // Both fsync before they resolve, so the rename below publishes durable bytes. pipeline
+      // listens for the body's errors from the start (the sealed writer opens its file first).
       if (sealing) {
-        await pipeline(body, measure, (source: AsyncIterable<Buffer>) => sealChunks(source, sealing), file);
+        await pipeline(body, measure, (source: AsyncIterable<Buffer>) => writeSealedFile(tmpPath, source, sealing));
       } else {
+        file = createWriteStream(tmpPath, { flags: "wx", mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
         await pipeline(body, measure, file);
       }
       if (options.expectedSize !== undefined && size < options.expectedSize) {
@@ -113,7 +115,8 @@ export class FilesystemBlobStore {
       const sealed = sealing ? { keyName: sealing.keyName, keyVersion: sealing.keyVersion } : undefined;
       return { blobId, size, md5Hex: md5?.digest("hex") ?? "", sealed };
     } catch (error) {
-      await discardPartialFile(file, tmpPath);
+      if (file) await discardPartialFile(file, tmpPath);
+      else await rm(tmpPath, { force: true });
       throw error;
     } finally {
       sealing?.key.fill(0);
