@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { Logger } from "../shared/logger.ts";
-import { closeIfBodyUnread } from "../net/lingering-close.ts";
+import { arrivedAfterClose, closeIfBodyUnread } from "../net/lingering-close.ts";
 import { renderApiError } from "./api-errors.ts";
 import { translateFrameworkError } from "./framework-errors.ts";
 import type { JobQueue } from "../jobs/job-queue.ts";
@@ -30,10 +30,13 @@ export async function apiPlugin(app: FastifyInstance, options: ApiPluginOptions)
   // Anything that is not JSON is audio: leave it unread for the route to stream.
   app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
 
+  // A request pipelined behind one answered with Connection: close is never processed.
+  app.addHook("onRequest", async (request, reply) => {
+    if (arrivedAfterClose(request.raw)) reply.hijack();
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("dg-request-id", request.id);
   });
-
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const rendered = renderApiError(translateFrameworkError(error, DEEPGRAM_INVALID_JSON), request.id);
     const level = rendered.status >= 500 ? "error" : "info";

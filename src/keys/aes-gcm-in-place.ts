@@ -1,5 +1,6 @@
 import { createCipheriv } from "node:crypto";
-import { createRequire } from "node:module";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
 
 /**
  * AES-256-GCM over `data` in place: `data` becomes its ciphertext and `tag` (16 bytes) receives
@@ -23,12 +24,14 @@ export const sealWithNodeCrypto: SealInPlace = (key, nonce, aad, data, tag) => {
  * its host). Where the addon is not built, node:crypto seals the same bytes.
  */
 function loadAddon(): SealInPlace | undefined {
+  const addon: { exports: { sealInPlace?: unknown } } = { exports: {} };
   try {
-    const addon = createRequire(import.meta.url)("../../build/Release/earshot_sealing.node") as { sealInPlace?: unknown };
-    return typeof addon.sealInPlace === "function" ? (addon.sealInPlace as SealInPlace) : undefined;
+    // RTLD_NOW: an OpenSSL symbol this node binary lacks fails here (and falls back), not at first use.
+    process.dlopen(addon, fileURLToPath(new URL("../../build/Release/earshot_sealing.node", import.meta.url)), constants.dlopen.RTLD_NOW);
   } catch {
     return undefined;
   }
+  return typeof addon.exports.sealInPlace === "function" ? (addon.exports.sealInPlace as SealInPlace) : undefined;
 }
 
 export const nativeSealInPlace: SealInPlace | undefined = loadAddon();

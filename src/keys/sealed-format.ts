@@ -278,13 +278,13 @@ export async function writeSealedFile(path: string, source: AsyncIterable<Buffer
     await send(true);
     await writing;
     await file.sync();
+    await file.close();
   } catch (error) {
     await writing.catch(() => undefined);
-    await file.close().catch(() => undefined);
-    await rm(path, { force: true });
+    await file.close().catch(() => undefined); // Already closed, or closing failed: either way, done with it.
+    await rm(path, { force: true }).catch(() => undefined);
     throw error;
   }
-  await file.close();
 }
 
 async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {

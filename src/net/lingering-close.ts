@@ -37,6 +37,9 @@ export function lingerOnClose(socket: Socket, lingerMs = LINGER_MS): void {
   };
 }
 
+/** Connections answered with `Connection: close`: whatever else arrives on them is discarded. */
+const closing = new WeakSet<Socket>();
+
 /**
  * For an error answer: when the body was left unread, ask the client to close (draining an
  * unbounded body to keep the connection would let anyone make the server read forever) and
@@ -44,7 +47,23 @@ export function lingerOnClose(socket: Socket, lingerMs = LINGER_MS): void {
  */
 export function closeIfBodyUnread(request: IncomingMessage, response: ServerResponse): { connection: "close" } | undefined {
   if (!bodyLeftUnread(request)) return undefined;
-  // The response's socket: a request stream destroyed by a failed pipeline has let go of its own.
-  if (response.socket) lingerOnClose(response.socket);
+  // The response's socket, else the request's: a request stream destroyed by a failed pipeline
+  // has let go of its own, and an answer queued behind a pipelined one has none yet.
+  const socket = response.socket ?? request.socket;
+  if (socket) {
+    closing.add(socket);
+    lingerOnClose(socket);
+  }
   return { connection: "close" };
+}
+
+/**
+ * True for a request that arrived (pipelined) on a connection already answered with
+ * `Connection: close`: it must not be processed (RFC 9112 9.6), since its answer could never
+ * be sent and the client would retry it. Its bytes are discarded; call before anything else.
+ */
+export function arrivedAfterClose(request: IncomingMessage): boolean {
+  if (!closing.has(request.socket)) return false;
+  request.resume();
+  return true;
 }

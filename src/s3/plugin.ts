@@ -13,7 +13,7 @@ import { FORM_AUTH_PENDING, verifyRequest } from "./sigv4/index.ts";
 import type { AuditSink } from "../audit/audit-log.ts";
 import type { AccessControl } from "../iam/access-control.ts";
 import { RequestAccess, actionOf, bucketArn, objectArn, plannedChecks } from "./access.ts";
-import { closeIfBodyUnread } from "../net/lingering-close.ts";
+import { arrivedAfterClose, closeIfBodyUnread } from "../net/lingering-close.ts";
 import { enforcePresignedUrlLimits, type UrlUseCounter } from "./presigned-url-limits.ts";
 
 export interface S3PluginOptions {
@@ -49,8 +49,12 @@ export async function s3Plugin(app: FastifyInstance, options: S3PluginOptions): 
 }
 
 async function handle(request: FastifyRequest, reply: FastifyReply, options: S3PluginOptions): Promise<void> {
-  const requestId = newRequestId();
   const raw = request.raw;
+  if (arrivedAfterClose(raw)) {
+    reply.hijack();
+    return;
+  }
+  const requestId = newRequestId();
   const rawUrl = raw.url ?? "/";
   let resolved: ResolvedRequest | undefined;
   const access = new RequestAccess(options.access, options.store, {

@@ -27,8 +27,14 @@ export async function sendUntilAnswered(
   let writtenAtAnswer = -1;
   const answered = new Promise<IncomingMessage>((resolve) => request.once("response", resolve));
   void answered.then(() => (writtenAtAnswer = written));
-  // events.once rejects on 'error', which is recorded above and asserted below.
-  const writable = () => Promise.race([once(request, "drain"), once(request, "close"), delay(50)]).catch(() => undefined);
+  // Until the request can take more, is closed, or 50 ms pass; the waits' listeners go after.
+  const writable = async () => {
+    const waiting = new AbortController();
+    const { signal } = waiting;
+    // events.once rejects on 'error' (recorded above, asserted below) and on abort.
+    await Promise.race([once(request, "drain", { signal }), once(request, "close", { signal }), delay(50, undefined, { signal })]).catch(() => undefined);
+    waiting.abort();
+  };
   request.write(head);
   for await (const chunk of body) {
     if (writtenAtAnswer >= 0 || request.destroyed) break;

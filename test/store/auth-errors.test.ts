@@ -1,5 +1,8 @@
 /** Header authentication failures and protocol-level refusals, each as S3's XML error. */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import { after, afterEach, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mutableClock } from "../helpers/mutable-clock.ts";
@@ -154,6 +157,25 @@ describe("anonymous requests", () => {
     const got = await store.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "k" }));
     assert.equal(await got.Body!.transformToString(), "secret");
     await rejectsWithS3(store.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "anonymous-write" })), "NoSuchKey", 404);
+  });
+
+  test("a request sent after a refusal that closed the connection is never run (its answer could not be sent)", async () => {
+    await store.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "pipelined-victim", Body: "keep" }));
+    const remove = await prepareSigned(store.endpoint, { method: "DELETE", path: `/${BUCKET}/pipelined-victim` });
+    const url = new URL(store.endpoint);
+    // Half-open, as a client still sending its body is when the store's FIN arrives.
+    const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+    const closed = once(socket, "close");
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+    socket.write(`PUT /${BUCKET}/anonymous HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 5\r\n\r\n`);
+    while (!received.includes("</Error>")) await delay(5);
+    const head = Object.entries(remove.headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+    socket.end(`hello${remove.method} ${remove.target} HTTP/1.1\r\n${head}\r\n`);
+    await closed;
+    assert.equal(received.match(/^HTTP\/1\.1 \d{3}/gm)?.join(), "HTTP/1.1 403", received);
+    const kept = await store.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: "pipelined-victim" }));
+    assert.equal(await kept.Body!.transformToString(), "keep");
   });
 
   test("an anonymous HEAD is 403 with no body", async () => {
