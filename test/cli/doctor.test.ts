@@ -1,12 +1,12 @@
 /** `earshot doctor` on real data directories left by `earshot up`, with and without TLS. */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ListBucketsCommand } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../src/presign/index.ts";
-import { freePort, runEarshotWith, startUp } from "../helpers/earshot-cli.ts";
+import { freePort, runEarshotWith, startUp, upCredentials, upEnvironment } from "../helpers/earshot-cli.ts";
 
 /** The line doctor printed for a check. */
 function line(stdout: string, check: string): string {
@@ -17,13 +17,13 @@ function line(stdout: string, check: string): string {
 
 test("default config: TLS checks FAIL (exit 1), the live endpoints answer in plain HTTP, root-key use is found in the audit log", async () => {
   const base = mkdtempSync(join(tmpdir(), "earshot-doctor-"));
-  const env = { EARSHOT_STORE_PORT: String(await freePort()), EARSHOT_API_PORT: String(await freePort()), EARSHOT_DATA_DIR: join(base, "store"), EARSHOT_API_DATA_DIR: join(base, "api") };
+  const env = await upEnvironment(base);
   const up = startUp(base, env);
   try {
     const banner = await up.ready;
     const storeUrl = /store \(S3\)\s+(\S+)/.exec(banner)?.[1] as string;
     // An application using the root key: what the audit trail should expose.
-    const credentials = JSON.parse(readFileSync(join(base, "store/credentials.json"), "utf8")) as { accessKeyId: string; secretAccessKey: string };
+    const credentials = upCredentials(base);
     const s3 = createS3Client({ endpoint: storeUrl, region: "us-east-1", ...credentials });
     await s3.send(new ListBucketsCommand({}));
     s3.destroy();

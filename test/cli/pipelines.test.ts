@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseSphinxReferences, wordErrorRate } from "../../src/speech/wer.ts";
-import { freePort, runEarshotWith, startUp } from "../helpers/earshot-cli.ts";
+import { runEarshotWith, startUp, upCredentials, upEnvironment, waitForTranscript } from "../helpers/earshot-cli.ts";
 
 const fixtures = join(import.meta.dirname, "../fixtures/audio/librivox");
 const references = parseSphinxReferences(readFileSync(join(fixtures, "reference.txt"), "utf8"));
@@ -26,15 +26,10 @@ let token: string;
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "earshot-pipelines-"));
   // Fixed ports: URLs presigned before the restart must still reach the store after it.
-  env = {
-    EARSHOT_STORE_PORT: String(await freePort()),
-    EARSHOT_API_PORT: String(await freePort()),
-    EARSHOT_DATA_DIR: join(dataDir, "store"),
-    EARSHOT_API_DATA_DIR: join(dataDir, "api"),
-  };
+  env = await upEnvironment(dataDir);
   up = startUp(dataDir, env);
   await up.ready;
-  const credentials = JSON.parse(readFileSync(join(dataDir, "store/credentials.json"), "utf8")) as { accessKeyId: string; secretAccessKey: string };
+  const credentials = upCredentials(dataDir);
   s3 = new S3Client({ endpoint: `http://127.0.0.1:${env.EARSHOT_STORE_PORT}`, region: "us-east-1", forcePathStyle: true, credentials });
   token = readFileSync(join(dataDir, "api/local-api-key"), "utf8").trim();
   await s3.send(new CreateBucketCommand({ Bucket: "calls" }));
@@ -53,20 +48,7 @@ async function upload(key: string, body: Buffer): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: "calls", Key: key, Body: body, ContentType: "audio/wav" }));
 }
 
-async function readTranscript(key: string, timeoutMs = 90_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: "calls", Key: key }));
-      assert.equal(object.ContentType, "application/json");
-      const result = JSON.parse(await object.Body!.transformToString()) as { results: { channels: { alternatives: { transcript: string }[] }[] } };
-      return result.results.channels[0]!.alternatives[0]!.transcript;
-    } catch (error) {
-      if ((error as { name?: string }).name !== "NoSuchKey" || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-}
+const readTranscript = (key: string) => waitForTranscript(s3, "calls", key);
 
 interface Run {
   key: string;

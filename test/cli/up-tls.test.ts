@@ -10,10 +10,10 @@ import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { selfSignedPaths } from "../../src/server/tls.ts";
 import { parseSphinxReferences, wordErrorRate } from "../../src/speech/wer.ts";
-import { freePort, runEarshotWith, startUp } from "../helpers/earshot-cli.ts";
+import { runEarshotWith, startUp, upCredentials, upEnvironment, waitForTranscript } from "../helpers/earshot-cli.ts";
 
 const fixtures = join(import.meta.dirname, "../fixtures/audio/librivox");
 const clip = "sense_and_sensibility_01_austen_64kb-0880";
@@ -26,18 +26,10 @@ let s3: S3Client;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "earshot-up-tls-"));
-  env = {
-    EARSHOT_STORE_PORT: String(await freePort()),
-    EARSHOT_API_PORT: String(await freePort()),
-    EARSHOT_DATA_DIR: join(dataDir, "store"),
-    EARSHOT_API_DATA_DIR: join(dataDir, "api"),
-    EARSHOT_STORE_TLS_SELF_SIGNED: "true",
-    EARSHOT_API_TLS_SELF_SIGNED: "true",
-    NODE_EXTRA_CA_CERTS: undefined,
-  };
+  env = await upEnvironment(dataDir, { EARSHOT_STORE_TLS_SELF_SIGNED: "true", EARSHOT_API_TLS_SELF_SIGNED: "true", NODE_EXTRA_CA_CERTS: undefined });
   up = startUp(dataDir, env);
   await up.ready;
-  const credentials = JSON.parse(readFileSync(join(dataDir, "store/credentials.json"), "utf8")) as { accessKeyId: string; secretAccessKey: string };
+  const credentials = upCredentials(dataDir);
   const ca = readFileSync(selfSignedPaths(join(dataDir, "store")).certFile);
   s3 = new S3Client({
     endpoint: `https://127.0.0.1:${env.EARSHOT_STORE_PORT}`,
@@ -63,21 +55,11 @@ test("an upload over HTTPS gets its transcript through the pipeline, every hop o
   assert.equal(added.code, 0, added.stderr);
 
   await s3.send(new PutObjectCommand({ Bucket: "calls", Key: `audio/${clip}.wav`, Body: readFileSync(join(fixtures, `${clip}.wav`)), ContentType: "audio/wav" }));
-  const deadline = Date.now() + 90_000;
-  let transcript: string | undefined;
-  while (transcript === undefined) {
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: "calls", Key: `transcripts/${clip}.json` }));
-      const result = JSON.parse(await object.Body!.transformToString()) as { results: { channels: { alternatives: { transcript: string }[] }[] } };
-      transcript = result.results.channels[0]!.alternatives[0]!.transcript;
-    } catch (error) {
-      if ((error as { name?: string }).name !== "NoSuchKey") throw error;
-      if (Date.now() > deadline) {
-        const runs = await runEarshotWith(env, ["pipelines", "runs", "calls"]);
-        assert.fail(`no transcript after 90 s; runs:\n${runs.stdout}${runs.stderr}\nearshot up:\n${up.output()}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
+  const transcript = await waitForTranscript(s3, "calls", `transcripts/${clip}.json`, {
+    context: async () => {
+      const runs = await runEarshotWith(env, ["pipelines", "runs", "calls"]);
+      return `runs:\n${runs.stdout}${runs.stderr}\nearshot up:\n${up.output()}`;
+    },
+  });
   assert.ok(wordErrorRate(reference, transcript).wer < 0.6, transcript);
 });

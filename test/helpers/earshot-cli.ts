@@ -1,8 +1,50 @@
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 
 export const EARSHOT_BIN = join(import.meta.dirname, "../../bin/earshot.js");
+
+/**
+ * The environment for an `earshot up` under `base` (store/ and api/ data directories) on two
+ * fixed free ports, so URLs presigned before a restart still reach it after. `extra` adds to it.
+ */
+export async function upEnvironment(base: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  return {
+    EARSHOT_STORE_PORT: String(await freePort()),
+    EARSHOT_API_PORT: String(await freePort()),
+    EARSHOT_DATA_DIR: join(base, "store"),
+    EARSHOT_API_DATA_DIR: join(base, "api"),
+    ...extra,
+  };
+}
+
+/** The store's root credentials, as `earshot up` wrote them under `base` (see upEnvironment). */
+export function upCredentials(base: string): { accessKeyId: string; secretAccessKey: string } {
+  return JSON.parse(readFileSync(join(base, "store/credentials.json"), "utf8")) as { accessKeyId: string; secretAccessKey: string };
+}
+
+/**
+ * Waits for a pipeline's transcript object (JSON, Deepgram-shaped) and returns its transcript.
+ * On timeout, `context` (e.g. the pipeline's runs) is added to the error.
+ */
+export async function waitForTranscript(s3: S3Client, bucket: string, key: string, options: { timeoutMs?: number; context?: () => Promise<string> } = {}): Promise<string> {
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  for (;;) {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      assert.equal(object.ContentType, "application/json");
+      const result = JSON.parse(await object.Body!.transformToString()) as { results: { channels: { alternatives: { transcript: string }[] }[] } };
+      return result.results.channels[0]!.alternatives[0]!.transcript;
+    } catch (error) {
+      if ((error as { name?: string }).name !== "NoSuchKey") throw error;
+      if (Date.now() > deadline) throw new Error(`no s3://${bucket}/${key} after ${options.timeoutMs ?? 90_000} ms${options.context ? `\n${await options.context()}` : ""}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+}
 
 /** `earshot up` in a child process (on free ports unless `env` names them); `ready` resolves with its banner. */
 export function startUp(dataDir: string, env: NodeJS.ProcessEnv = {}) {
