@@ -2,14 +2,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 /** How long a closing connection keeps discarding request bytes the client is still sending. */
-export const LINGER_MS = 2_000;
+const LINGER_MS = 2_000;
 
 /**
  * True when an answer is going out before the request's body was read to its end. A request
  * without Transfer-Encoding or a non-zero Content-Length has no body (RFC 9112 6.3), so a GET's
  * error keeps its connection alive.
  */
-export function bodyLeftUnread(request: IncomingMessage): boolean {
+function bodyLeftUnread(request: IncomingMessage): boolean {
   if (request.readableEnded) return false;
   const length = request.headers["content-length"];
   return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
@@ -24,12 +24,12 @@ export function bodyLeftUnread(request: IncomingMessage): boolean {
  * (an S3 error it would otherwise have shown). Like nginx's lingering close: send our FIN, keep
  * reading and discarding what arrives until the client closes its side or LINGER_MS pass.
  */
-export function lingerOnClose(socket: Socket, lingerMs = LINGER_MS): void {
+function lingerOnClose(socket: Socket): void {
   // Node's server ends a connection whose response said `Connection: close` through destroySoon.
   socket.destroySoon = () => {
     if (socket.writable) socket.end();
     socket.resume();
-    const timer = setTimeout(() => socket.destroy(), lingerMs);
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
     timer.unref();
     socket.once("close", () => clearTimeout(timer));
     // The client closed its side: nothing more will arrive, so nothing can be reset.
