@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isAppError } from "../shared/errors.ts";
+import { cliAdvice } from "./api-client.ts";
 import { registerPresignCommand } from "./commands/presign.ts";
 import { registerKeysCommand, registerServeCommand } from "./commands/serve.ts";
 import { registerStoreCommand } from "./commands/store.ts";
@@ -39,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     // One clear line for expected failures; a stack only for bugs.
-    process.stderr.write(`earshot: ${isAppError(error) || error instanceof Error ? error.message : String(error)}\n`);
+    const advice = cliAdvice(error);
+    process.stderr.write(`earshot: ${isAppError(error) || error instanceof Error ? error.message : String(error)}${advice ? `; ${advice}` : ""}\n`);
     if (!isAppError(error) && process.env.EARSHOT_DEBUG) console.error(error);
     return 1;
   }

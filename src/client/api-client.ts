@@ -115,13 +115,12 @@ export class ApiClient {
     if (code !== undefined && CERTIFICATE_CODES.has(code)) {
       return new AppError(
         "API_CERTIFICATE_UNTRUSTED",
-        `the Earshot API at ${this.target.endpoint} presented a certificate that is not trusted (${code}: ${error.message}); ` +
-          "give the CA that signed it with --ca <file> or EARSHOT_CA_FILE",
+        `the Earshot API at ${this.target.endpoint} presented a certificate that is not trusted (${code}: ${error.message})`,
         { status: 503, expose: true },
       );
     }
     const reason = code === "ECONNREFUSED" ? "connection refused" : (code ?? error.message);
-    return new AppError("API_UNREACHABLE", `cannot reach the Earshot API at ${this.target.endpoint} (${reason}); is it running? Start it with: earshot up`, {
+    return new AppError("API_UNREACHABLE", `cannot reach the Earshot API at ${this.target.endpoint} (${reason})`, {
       status: 503,
       expose: true,
     });
@@ -140,6 +139,6 @@ function apiMessage(text: string): string {
 }
 
 function describeFailure(status: number, message: string): string {
-  if (status === 401) return `the API rejected the key (${message}); check --api-key / EARSHOT_API_KEY, or create one with: earshot keys create`;
+  if (status === 401) return `the API rejected the key (${message})`;
   return `the API answered ${status}: ${message}`;
 }

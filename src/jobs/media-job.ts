@@ -139,11 +139,6 @@ export interface MediaJobsDependencies {
   logger: Logger;
   /** Each running job works in `<workDir>/<job id>/`, removed when the attempt ends. */
   workDir: string;
-  /**
-   * Work files are sealed through this. Default: under a key held in this process's memory
-   * only, which suits them (an attempt never resumes another's files; see ephemeralSealedFiles).
-   */
-  workFiles?: SealedFiles;
   /** Largest input spooled (http(s) inputs are also bounded by the HTTP client's own limit). */
   maxInputBytes: number;
   tools?: MediaTools;
@@ -225,11 +220,11 @@ const PAGE_SIZE = 100;
 
 export class MediaJobs {
   private readonly tools: MediaTools;
-  private readonly workFiles: SealedFiles;
+  /** Sealed under a key held in this process's memory only: an attempt never resumes another's files. */
+  private readonly workFiles: SealedFiles = ephemeralSealedFiles("earshot/media-work");
 
   constructor(private readonly dependencies: MediaJobsDependencies) {
     this.tools = dependencies.tools ?? DEFAULT_MEDIA_TOOLS;
-    this.workFiles = dependencies.workFiles ?? ephemeralSealedFiles("earshot/media-work");
     dependencies.queue.onFinished((job, secrets) => this.enqueueOnComplete(job, secrets));
   }
 

@@ -7,4 +7,4 @@ export { contentTypeOf, formatFromContainer, formatFromName, OUTPUT_FORMAT_NAMES
 export { MediaError, isMediaError, type MediaErrorCode } from "./media-errors.ts";
 export { DEFAULT_MEDIA_TOOLS, type MediaTools } from "./media-tool.ts";
 export { probeMedia, type MediaInfo } from "./probe.ts";
-export { transcodeMedia, type EncodedOutput, type OutputSummary } from "./transcode.ts";
+export { transcodeMedia, type OutputSummary } from "./transcode.ts";

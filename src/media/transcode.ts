@@ -69,7 +69,7 @@ export async function encodeAudio(
 }
 
 /** Read back what was written: a check that the output is real media, and the job's result. */
-export async function summarizeOutput(tools: MediaTools, output: MediaInput, format: OutputFormatName, signal: AbortSignal): Promise<OutputSummary> {
+async function summarizeOutput(tools: MediaTools, output: MediaInput, format: OutputFormatName, signal: AbortSignal): Promise<OutputSummary> {
   const info: MediaInfo = await probeMedia(tools, output, { signal, label: "output" });
   const audio = requireAudio(info, "output");
   return {

@@ -6,17 +6,13 @@ import type { JobView } from "../../api/jobs-route.ts";
 import { createS3Client, isS3Url, parseS3Url, presignGet, presignPut, suggestExpiryForAudioBytes } from "../../presign/index.ts";
 import { AppError } from "../../shared/errors.ts";
 import { ApiClient, type RequestBody } from "../../client/api-client.ts";
-import { withApiOptions } from "../api-client.ts";
+import { withApiOptions, type ApiFlags } from "../api-client.ts";
 import { namedValues } from "../flags.ts";
 import { configOf, resolveApiTarget, resolveStoreTarget } from "../targets.ts";
 
-interface TranscribeFlags {
+interface TranscribeFlags extends ApiFlags {
   to?: string;
   out?: string;
-  json?: boolean;
-  api?: string;
-  apiKey?: string;
-  ca?: string;
   endpoint?: string;
   region?: string;
   timeout: string;
