@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, constants, fdatasyncSync, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 /**
  * The audit trail: one JSON line per authenticated request and per key-service use.
@@ -54,6 +54,11 @@ export interface AuditSink {
 }
 
 export const discardAudit: AuditSink = { record: () => undefined };
+
+/** Where a store with data directory `dataDir` writes its audit trail (store.audit.path, default `<dataDir>/audit.log`). */
+export function auditLogPath(audit: { path?: string }, dataDir: string): string {
+  return resolve(audit.path ?? join(dataDir, "audit.log"));
+}
 
 /**
  * `none`: each line is one write(2) on an O_APPEND descriptor, so it is in the kernel as soon

@@ -6,7 +6,9 @@ import { X509Certificate } from "node:crypto";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import type { EarshotConfig, TlsConfig } from "../shared/config/schema.ts";
-import { selfSignedPaths, tlsEnabled } from "../server/tls.ts";
+import { listenerCertFile, selfSignedPaths, tlsEnabled } from "../server/tls.ts";
+import { auditLogPath } from "../audit/audit-log.ts";
+import { masterKeyFileOf } from "../keys/master-key.ts";
 
 /**
  * `earshot doctor`: a deployment checked against the practices of issue #7, from its
@@ -72,7 +74,7 @@ function checkTls(check: string, tls: TlsConfig | undefined, host: string, dataD
       fix: `set ${section}.tls.cert and ${section}.tls.key (${env}_CERT/_KEY), or ${section}.tls.selfSigned: true for development`,
     };
   }
-  const certFile = tls.selfSigned ? selfSignedPaths(dataDir).certFile : resolve(tls.cert as string);
+  const certFile = listenerCertFile(tls, dataDir) as string;
   if (!existsSync(certFile)) {
     return tls.selfSigned
       ? { check, status: "PASS", message: `on (self-signed; the pair is generated into ${dirname(certFile)} at first start), TLS 1.2 minimum` }
@@ -122,37 +124,20 @@ function isIpLike(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
-/** Helper E's encryption-at-rest settings, read loosely: older configs have none. */
-const encryptionShape = z.object({ enabled: z.boolean().optional(), masterKeyFile: z.string().optional(), masterKey: z.string().optional() }).passthrough();
-
 function checkEncryption(config: EarshotConfig, storeDir: string): CheckResult {
   const check = "encryption at rest";
-  const parsed = encryptionShape.safeParse((config.store as Record<string, unknown>).encryption);
-  if (!parsed.success) {
-    return { check, status: "WARN", message: "unknown: this configuration has no store.encryption setting", fix: "upgrade Earshot to one with encryption at rest" };
-  }
-  const encryption = parsed.data;
+  const encryption = config.store.encryption;
   if (encryption.enabled === false) {
     return { check, status: "FAIL", message: "off (store.encryption.enabled is false): new objects are written in plaintext", fix: "remove store.encryption.enabled: false" };
   }
   if (encryption.masterKey !== undefined || process.env.EARSHOT_MASTER_KEY) {
     return { check, status: "PASS", message: "on (AES-256-GCM), master key from the environment/configuration" };
   }
-  const keyFile = resolve(encryption.masterKeyFile ?? join(dirname(storeDir), "keys", "master.key"));
+  const keyFile = masterKeyFileOf(encryption, storeDir);
   if (keyFile.startsWith(`${storeDir}/`)) {
     return { check, status: "WARN", message: `on, but the master key ${keyFile} is inside the data directory: a copy of the data carries its key`, fix: "move store.encryption.masterKeyFile outside store.dataDir" };
   }
   return { check, status: "PASS", message: `on (AES-256-GCM), master key ${existsSync(keyFile) ? "in" : "to be created at first start in"} ${keyFile}` };
-}
-
-/** The audit file helper F's store writes, if this configuration has one. */
-function auditPath(config: EarshotConfig, storeDir: string): { enabled: boolean; path: string } | undefined {
-  const parsed = z
-    .object({ enabled: z.boolean().optional(), path: z.string().optional() })
-    .passthrough()
-    .safeParse((config.store as Record<string, unknown>).audit);
-  if (!parsed.success) return undefined;
-  return { enabled: parsed.data.enabled !== false, path: resolve(parsed.data.path ?? join(storeDir, "audit.log")) };
 }
 
 /** Read at most the last `bytes` of a file (the audit log only grows). */
@@ -175,12 +160,12 @@ const auditLine = z.object({ time: z.string(), source: z.string().optional(), pr
 function checkRootKeyUse(config: EarshotConfig, storeDir: string, now: Date, recentMs: number): CheckResult {
   const check = "root credentials";
   const howTo = "create a user for each application: earshot users create app; earshot users attach-policy app …; earshot access-keys create --user app, and give the API those keys (api.s3.accessKeyId/secretAccessKey)";
-  const audit = auditPath(config, storeDir);
-  if (!audit || !existsSync(audit.path)) {
+  const auditFile = auditLogPath(config.store.audit, storeDir);
+  if (!existsSync(auditFile)) {
     return { check, status: "WARN", message: "cannot tell whether applications use the root key (no audit log to read)", fix: howTo };
   }
   let rootUses = 0;
-  for (const line of tail(audit.path, 4 * 1024 * 1024).split("\n")) {
+  for (const line of tail(auditFile, 4 * 1024 * 1024).split("\n")) {
     if (!line) continue;
     let parsed;
     try {
@@ -192,7 +177,7 @@ function checkRootKeyUse(config: EarshotConfig, storeDir: string, now: Date, rec
     if (now.getTime() - Date.parse(parsed.data.time) <= recentMs) rootUses++;
   }
   if (rootUses > 0) {
-    return { check, status: "FAIL", message: `${rootUses} request(s) in the last ${Math.round(recentMs / DAY_MS)} days were signed with the root key (${audit.path})`, fix: howTo };
+    return { check, status: "FAIL", message: `${rootUses} request(s) in the last ${Math.round(recentMs / DAY_MS)} days were signed with the root key (${auditFile})`, fix: howTo };
   }
   return { check, status: "PASS", message: `no request signed with the root key in the last ${Math.round(recentMs / DAY_MS)} days` };
 }
@@ -259,17 +244,16 @@ function checkPublicPolicies(storeDir: string): CheckResult {
 
 function checkAuditTrail(config: EarshotConfig, storeDir: string): CheckResult {
   const check = "audit trail";
-  const audit = auditPath(config, storeDir);
-  if (!audit) return { check, status: "WARN", message: "unknown: this configuration has no store.audit setting", fix: "upgrade Earshot to one with an audit trail" };
-  if (!audit.enabled) return { check, status: "FAIL", message: "off (store.audit.enabled is false): requests are not recorded", fix: "remove store.audit.enabled: false" };
-  const target = existsSync(audit.path) ? audit.path : dirname(audit.path);
-  if (!existsSync(target)) return { check, status: "WARN", message: `${audit.path}: its directory does not exist yet (the store has not started)`, fix: "start the store once" };
+  const path = auditLogPath(config.store.audit, storeDir);
+  if (!config.store.audit.enabled) return { check, status: "FAIL", message: "off (store.audit.enabled is false): requests are not recorded", fix: "remove store.audit.enabled: false" };
+  const target = existsSync(path) ? path : dirname(path);
+  if (!existsSync(target)) return { check, status: "WARN", message: `${path}: its directory does not exist yet (the store has not started)`, fix: "start the store once" };
   try {
     accessSync(target, constants.W_OK);
   } catch {
     return { check, status: "FAIL", message: `${target} is not writable: audit lines would be lost`, fix: `make ${target} writable by the user Earshot runs as` };
   }
-  return { check, status: "PASS", message: `${audit.path} is ${target === audit.path ? "writable" : "to be created at first start"}` };
+  return { check, status: "PASS", message: `${path} is ${target === path ? "writable" : "to be created at first start"}` };
 }
 
 function checkPermissions(config: EarshotConfig, storeDir: string, apiDir: string): CheckResult {
@@ -287,11 +271,9 @@ function checkPermissions(config: EarshotConfig, storeDir: string, apiDir: strin
     selfSignedPaths(apiDir).keyFile,
   ];
   for (const tls of [config.store.tls, config.api.tls]) if (tls?.key) files.push(resolve(tls.key));
-  const audit = auditPath(config, storeDir);
-  if (audit) files.push(audit.path);
+  files.push(auditLogPath(config.store.audit, storeDir));
   // The master key (encryption at rest and the store's IAM secrets), wherever it is configured.
-  const encryption = (config.store as Record<string, unknown>).encryption as { masterKeyFile?: string } | undefined;
-  files.push(resolve(encryption?.masterKeyFile ?? join(dirname(storeDir), "keys", "master.key")));
+  files.push(masterKeyFileOf(config.store.encryption, storeDir));
   const loose: string[] = [];
   let checked = 0;
   for (const [paths, wanted] of [[dirs, 0o700], [files, 0o600]] as const) {

@@ -25,13 +25,18 @@ export function defaultMasterKeyFile(dataDir: string): string {
   return join(dirname(resolve(dataDir)), "keys", "master.key");
 }
 
+/** The master key file a store's configuration names (store.encryption.masterKeyFile), else the default. */
+export function masterKeyFileOf(encryption: { masterKeyFile?: string }, dataDir: string): string {
+  return resolve(encryption.masterKeyFile ?? defaultMasterKeyFile(dataDir));
+}
+
 /**
  * The master key a data directory's configuration names (store.encryption): `masterKey`
  * (EARSHOT_MASTER_KEY) or `masterKeyFile`, by default beside the data directory. The key
  * service and the store's IAM secrets (src/iam/secret-box.ts) both use it.
  */
 export function loadConfiguredMasterKey(dataDir: string, config: { masterKey?: string; masterKeyFile?: string }, options: { create?: boolean } = {}): Buffer {
-  return loadMasterKey({ value: config.masterKey, file: config.masterKeyFile ?? defaultMasterKeyFile(dataDir), create: options.create });
+  return loadMasterKey({ value: config.masterKey, file: masterKeyFileOf(config, dataDir), create: options.create });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import Fastify from "fastify";
 import type { StoreConfig } from "../shared/config/schema.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
@@ -11,7 +11,7 @@ import { DeliveryWorker } from "../delivery/index.ts";
 import { SafeHttpClient, effectivePort } from "../net/index.ts";
 import { ObjectStore } from "../storage/object-store.ts";
 import { resolveRootCredentials, type RootCredentials } from "./root-credentials.ts";
-import { AuditLog, discardAudit, type AuditSink } from "../audit/audit-log.ts";
+import { AuditLog, auditLogPath, discardAudit, type AuditSink } from "../audit/audit-log.ts";
 import { AccessControl } from "../iam/access-control.ts";
 import { IamStore } from "../iam/iam-store.ts";
 import { UrlUseLedger } from "../storage/url-use-ledger.ts";
@@ -80,7 +80,7 @@ export async function startStoreServer(config: StoreConfig, options: StartStoreO
   // A second connection to store.db (WAL): the CLI changes the same rows from its own process.
   const iam = IamStore.open(dataDir, loadConfiguredMasterKey(dataDir, config.encryption));
   const access = new AccessControl(credentials, iam);
-  const auditPath = config.audit.enabled ? resolve(config.audit.path ?? join(dataDir, "audit.log")) : undefined;
+  const auditPath = config.audit.enabled ? auditLogPath(config.audit, dataDir) : undefined;
   const auditLog = auditPath === undefined ? undefined : AuditLog.open({ path: auditPath, fsync: config.audit.fsync });
   const audit: AuditSink = auditLog ?? discardAudit;
   keyAudit = audit;
