@@ -32,6 +32,7 @@ import { listKeys } from "./listing.ts";
 import { MultipartUploads, partBlobIds } from "./multipart.ts";
 import { validateTags, type ObjectTag } from "./tags.ts";
 import type { BucketInfo, ListPage, ListQuery, ListedObject, ObjectInfo, StoredChecksum, StoredHeaders } from "./types.ts";
+import { deepFreeze } from "../shared/deep-freeze.ts";
 
 export interface ObjectStoreOptions {
   dataDir: string;
@@ -514,12 +515,4 @@ function toObject(bucket: string, row: ObjectRow): ObjectInfo {
 
 async function* emptyBody(): AsyncGenerator<Buffer> {
   // A zero-byte object: nothing to re-seal but the empty final chunk.
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object") {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { ZodError } from "zod";
 import { AppError } from "../errors.ts";
 import { configSchema, type EarshotConfig } from "./schema.ts";
+import { deepFreeze } from "../deep-freeze.ts";
 
 /** Environment variables and the config path each one sets. */
 const ENV_PATHS: Record<string, string> = {
@@ -120,12 +121,4 @@ function deepMerge(target: Tree, source: Tree): void {
       target[key] = value;
     }
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object") {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }
