@@ -81,6 +81,16 @@ export function formatIp(ip: IpAddress): string {
 }
 
 /** Parse "10.0.0.0/8", "fc00::/7" or a bare address (a /32 or /128). */
+/** Most ranges one presigned URL may bind (the X-Earshot-Source-Ip extension). */
+export const MAX_CIDR_LIST = 16;
+
+/** One CIDR or address, or up to MAX_CIDR_LIST separated by commas; undefined if any part is not one. */
+export function parseCidrList(text: string): IpCidr[] | undefined {
+  const ranges = text.split(",").map((part) => parseCidr(part.trim()));
+  if (ranges.length > MAX_CIDR_LIST || ranges.some((range) => range === undefined)) return undefined;
+  return ranges as IpCidr[];
+}
+
 export function parseCidr(text: string): IpCidr | undefined {
   const slash = text.indexOf("/");
   const ip = parseIp(slash < 0 ? text : text.slice(0, slash));
@@ -132,4 +142,14 @@ function unmapIpv4Cidr(cidr: IpCidr): IpCidr {
  */
 export function cidrContainsUnmapped(cidr: IpCidr, ip: IpAddress): boolean {
   return cidrContains(unmapIpv4Cidr(cidr), unmapIpv4(ip));
+}
+
+/**
+ * The client address as aws:SourceIp and the audit trail show it: an IPv4 client on a
+ * dual-stack socket (::ffff:127.0.0.1, ::ffff:7f00:1, ...) is its dotted IPv4 address, and
+ * IPv6 is in its canonical form. Text that is not an address is returned unchanged.
+ */
+export function normalizeIp(address: string): string {
+  const ip = parseIp(address);
+  return ip ? formatIp(unmapIpv4(ip)) : address;
 }

@@ -3,7 +3,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from 
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { Agent as HttpsAgent } from "node:https";
-import { parseCidr } from "../net/ip-address.ts";
+import { MAX_CIDR_LIST, parseCidrList } from "../net/ip-address.ts";
 import { trustedCas } from "../net/trusted-cas.ts";
 import { AppError } from "../shared/errors.ts";
 import type { S3Location } from "./s3-location.ts";
@@ -71,9 +71,8 @@ function checkUrlLimits(limits: PresignUrlLimits | undefined): void {
     throw new AppError("MAX_USES_INVALID", `max uses must be a whole number from 1 to 1000000, got ${limits.maxUses}`, { status: 400 });
   }
   if (limits?.sourceIp !== undefined) {
-    const bad = limits.sourceIp.split(",").find((part) => parseCidr(part.trim()) === undefined);
-    if (bad !== undefined) {
-      throw new AppError("SOURCE_IP_INVALID", `source IP must be IP addresses or CIDR ranges (e.g. 203.0.113.0/24), got "${bad}"`, { status: 400 });
+    if (!parseCidrList(limits.sourceIp)) {
+      throw new AppError("SOURCE_IP_INVALID", `source IP must be IP addresses or CIDR ranges (e.g. 203.0.113.0/24), at most ${MAX_CIDR_LIST}, got "${limits.sourceIp}"`, { status: 400 });
     }
   }
 }

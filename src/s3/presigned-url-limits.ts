@@ -1,4 +1,4 @@
-import { cidrContainsUnmapped, parseCidr, parseIp, type IpCidr } from "../net/ip-address.ts";
+import { cidrContainsUnmapped, MAX_CIDR_LIST, parseCidrList, parseIp, type IpCidr } from "../net/ip-address.ts";
 import { parseAmzDate } from "./sigv4/amz-date.ts";
 import type { VerifiedRequest } from "./sigv4/index.ts";
 import { S3Error } from "./s3-errors.ts";
@@ -71,14 +71,13 @@ function parseMaxUses(text: string): number {
 
 /** One CIDR or address, or several separated by commas. */
 export function parseSourceRanges(text: string): IpCidr[] {
-  const parts = text.split(",").map((part) => part.trim());
-  const ranges = parts.map(parseCidr);
-  if (parts.length === 0 || parts.length > 16 || ranges.some((range) => range === undefined)) {
-    throw new S3Error("InvalidArgument", `${SOURCE_IP_PARAM} must be up to 16 comma-separated IP addresses or CIDR ranges, got "${text}"`, {
+  const ranges = parseCidrList(text);
+  if (!ranges) {
+    throw new S3Error("InvalidArgument", `${SOURCE_IP_PARAM} must be up to ${MAX_CIDR_LIST} comma-separated IP addresses or CIDR ranges, got "${text}"`, {
       details: { ArgumentName: SOURCE_IP_PARAM, ArgumentValue: text },
     });
   }
-  return ranges as IpCidr[];
+  return ranges;
 }
 
 /** When the URL expires: the use count is kept until then. Already validated by SigV4. */

@@ -92,6 +92,10 @@ describe("max uses", () => {
   test("a malformed limit signed into the URL is 400 InvalidArgument; the presigner refuses it up front", async () => {
     await assert.rejects(presignGet(presigner, object, { expiresIn: 300, limits: { maxUses: 0 } }), /max uses must be a whole number from 1 to 1000000, got 0/);
     await assert.rejects(presignGet(presigner, object, { expiresIn: 300, limits: { sourceIp: "10.0.0.0/33" } }), /source IP must be IP addresses or CIDR ranges.*"10\.0\.0\.0\/33"/);
+    // More ranges than the store accepts are refused by the presigner too, not minted into a URL the store would refuse.
+    const seventeen = Array.from({ length: 17 }, (_, i) => `10.0.${i}.0/24`).join(",");
+    await assert.rejects(presignGet(presigner, object, { expiresIn: 300, limits: { sourceIp: seventeen } }), /at most 16/);
+    assert.ok(await presignGet(presigner, object, { expiresIn: 300, limits: { sourceIp: seventeen.split(",").slice(0, 16).join(",") } }));
     // Signed by a client that does not validate: the store refuses it itself.
     for (const [name, value] of [["X-Earshot-Max-Uses", "0"], ["X-Earshot-Source-Ip", "10.0.0.0/33"]] as const) {
       const command = new GetObjectCommand({ Bucket: BUCKET, Key: object.key });
