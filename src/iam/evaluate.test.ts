@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseDate, parseNumber } from "./condition-values.ts";
-import { authorize, conditionHolds, normalizeIp, type Principal } from "./evaluate.ts";
+import { authorize, conditionHolds, type Principal } from "./evaluate.ts";
 import { parsePolicy, POLICY_MESSAGES, type PolicyDocument } from "./policy.ts";
 import { matchWildcard } from "./wildcard.ts";
 
@@ -212,12 +212,6 @@ describe("conditions", () => {
     assert.equal(holds("IpAddress", "aws:SourceIp", "127.0.0.0/8", { "aws:sourceip": "not-an-ip" }), false);
     assert.equal(holds("IpAddressIfExists", "aws:SourceIp", "10.0.0.0/8", {}), true);
     assert.equal(holds("NotIpAddress", "aws:SourceIp", "10.0.0.0/8", {}), true);
-  });
-  test("normalizeIp: the aws:SourceIp value is the IPv4 address behind any mapped spelling", () => {
-    assert.equal(normalizeIp("::ffff:7f00:1"), "127.0.0.1");
-    assert.equal(normalizeIp("::ffff:127.0.0.1"), "127.0.0.1");
-    assert.equal(normalizeIp("2001:DB8:0::1"), "2001:db8::1");
-    assert.equal(normalizeIp("unknown"), "unknown");
   });
   test("string operators, Bool, IfExists and missing keys as AWS treats them", () => {
     assert.equal(holds("StringLike", "s3:prefix", "audio/*", { "s3:prefix": "audio/2024/" }), true);

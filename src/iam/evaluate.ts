@@ -1,4 +1,4 @@
-import { cidrContainsUnmapped, formatIp, parseIp, unmapIpv4, type IpCidr } from "../net/ip-address.ts";
+import { cidrContainsUnmapped, parseIp, type IpCidr } from "../net/ip-address.ts";
 import { compareValues, comparisonOf, isDateOperator, isNumericOperator, parseDate, parseNumber } from "./condition-values.ts";
 import {
   ROOT_ARN,
@@ -203,16 +203,6 @@ function valueMatches(condition: PolicyCondition, actual: string): boolean {
 function ipInAny(address: string, cidrs: readonly IpCidr[]): boolean {
   const ip = parseIp(address);
   return ip !== undefined && cidrs.some((cidr) => cidrContainsUnmapped(cidr, ip));
-}
-
-/**
- * The client address as aws:SourceIp and the audit trail show it: an IPv4 client on a
- * dual-stack socket (::ffff:127.0.0.1, ::ffff:7f00:1, ...) is its dotted IPv4 address, and
- * IPv6 is in its canonical form. Text that is not an address is returned unchanged.
- */
-export function normalizeIp(address: string): string {
-  const ip = parseIp(address);
-  return ip ? formatIp(unmapIpv4(ip)) : address;
 }
 
 /**

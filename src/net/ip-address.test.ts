@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { cidrContains, cidrContainsUnmapped, formatIp, isIpv4Mapped, parseCidr, parseIp, unmapIpv4, type IpAddress, type IpCidr } from "./ip-address.ts";
+import { cidrContains, cidrContainsUnmapped, formatIp, isIpv4Mapped, normalizeIp, parseCidr, parseIp, unmapIpv4, type IpAddress, type IpCidr } from "./ip-address.ts";
 
 /** One test per [cidr, address, expected] row, for either containment function. */
 function containmentTests(contains: (cidr: IpCidr, ip: IpAddress) => boolean, cases: Array<[string, string, boolean]>): void {
@@ -110,4 +110,11 @@ describe("IPv4-mapped IPv6: isIpv4Mapped / unmapIpv4 / cidrContainsUnmapped", ()
     ["10.0.0.0/8", "::a01:203", false],
   ];
   containmentTests(cidrContainsUnmapped, cases);
+});
+
+test("normalizeIp: the aws:SourceIp value is the IPv4 address behind any mapped spelling", () => {
+  assert.equal(normalizeIp("::ffff:7f00:1"), "127.0.0.1");
+  assert.equal(normalizeIp("::ffff:127.0.0.1"), "127.0.0.1");
+  assert.equal(normalizeIp("2001:DB8:0::1"), "2001:db8::1");
+  assert.equal(normalizeIp("unknown"), "unknown");
 });

@@ -1,4 +1,4 @@
-import { normalizeIp } from "../iam/evaluate.ts";
+import { normalizeIp } from "../net/ip-address.ts";
 import type { EventOrigin } from "../storage/events/event-types.ts";
 import type { S3Context } from "./context.ts";
 import { hostId } from "./s3-errors.ts";
