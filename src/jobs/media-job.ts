@@ -15,6 +15,7 @@ import {
   probeMedia,
   tapChunks,
   transcodeMedia,
+  type MediaInfo,
   type MediaSink,
   type MediaTools,
   type NoiseReductionAmount,
@@ -373,24 +374,27 @@ export class MediaJobs {
         };
       }
       case "transcode": {
-        const format = settings.format ?? (await this.formatFor(secrets.output.url, media, signal));
-        const encoded = await transcodeMedia(this.tools, media, output, { ...settings, format, signal, onProgress });
+        const { format, inputInfo } = settings.format ? { format: settings.format, inputInfo: undefined } : await this.formatFor(secrets.output.url, media, signal);
+        const encoded = await transcodeMedia(this.tools, media, output, { ...settings, format, signal, onProgress, inputInfo });
         return { body: mediaBody(encoded.media, contentTypeOf(format)), result: { media: encoded.summary } };
       }
       case "enhance": {
-        const format = await this.formatFor(secrets.output.url, media, signal);
-        const summary = await enhanceMedia(this.tools, media, output, { ...settings, format }, { signal, onProgress });
+        const { format, inputInfo } = await this.formatFor(secrets.output.url, media, signal);
+        const summary = await enhanceMedia(this.tools, media, output, { ...settings, format }, { signal, onProgress, inputInfo });
         return { body: mediaBody(summary.media, contentTypeOf(format)), result: { media: summary.output, filters: summary.filters, loudness: summary.loudness } };
       }
     }
   }
 
-  /** The output's extension decides; otherwise the input's own container, else WAV. */
-  private async formatFor(outputUrl: string, media: StreamedMedia, signal: AbortSignal): Promise<OutputFormatName> {
+  /**
+   * The output's extension decides; otherwise the input's own container, else WAV. The probe
+   * that takes is handed on, so the encoder does not read the whole input again for it.
+   */
+  private async formatFor(outputUrl: string, media: StreamedMedia, signal: AbortSignal): Promise<{ format: OutputFormatName; inputInfo?: MediaInfo }> {
     const byName = formatFromName(isS3Url(outputUrl) ? parseS3Url(outputUrl).key : new URL(outputUrl).pathname);
-    if (byName) return byName;
-    const info = await probeMedia(this.tools, media, { signal, label: "input" });
-    return formatFromContainer(info.format) ?? "wav";
+    if (byName) return { format: byName };
+    const inputInfo = await probeMedia(this.tools, media, { signal, label: "input" });
+    return { format: formatFromContainer(inputInfo.format) ?? "wav", inputInfo };
   }
 
   /**

@@ -2,7 +2,7 @@ import { encodeArgs, type OutputFormatName } from "./formats.ts";
 import { MediaError } from "./media-errors.ts";
 import { inputArg, stdinOf, type MediaInput, type MediaSink, type StreamedMedia } from "./media-stream.ts";
 import { runFfmpeg, type MediaTools } from "./media-tool.ts";
-import { probeMedia, requireAudio } from "./probe.ts";
+import { probeMedia, requireAudio, type MediaInfo } from "./probe.ts";
 import { encodeAudio, type OutputSummary } from "./transcode.ts";
 
 export const NOISE_REDUCTION_AMOUNTS = ["auto", "low", "medium", "high", "max"] as const;
@@ -27,6 +27,8 @@ export interface EnhanceSettings {
 export interface EnhanceOptions {
   signal: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** The input's probe, when the caller already ran it (a probe of a streamed input reads all of it). */
+  inputInfo?: MediaInfo;
 }
 
 export interface EnhanceSummary {
@@ -57,7 +59,7 @@ interface LoudnormMeasurement {
  * sealed copy each time).
  */
 export async function enhanceMedia(tools: MediaTools, input: MediaInput, output: MediaSink, settings: EnhanceSettings, options: EnhanceOptions): Promise<EnhanceSummary> {
-  const info = await probeMedia(tools, input, { signal: options.signal, label: "input" });
+  const info = options.inputInfo ?? (await probeMedia(tools, input, { signal: options.signal, label: "input" }));
   const audio = requireAudio(info, "input");
   const cleanUp: string[] = [];
   if (settings.highPassHz !== undefined) cleanUp.push(`highpass=f=${settings.highPassHz}`);

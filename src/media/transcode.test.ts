@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { MediaSink, StreamedMedia } from "./media-stream.ts";
 import { DEFAULT_MEDIA_TOOLS } from "./media-tool.ts";
+import { probeMedia } from "./probe.ts";
 import { transcodeMedia } from "./transcode.ts";
 
 const run = promisify(execFile);
@@ -58,5 +59,24 @@ describe("transcodeMedia", () => {
     assert.ok(last, `no decoded time in: ${stderr.slice(-500)}`);
     const seconds = Number(last[1]) * 3600 + Number(last[2]) * 60 + Number(last[3]);
     assert.ok(Math.abs(seconds - 130) < 0.5, `decoded ${seconds} s`);
+  });
+
+  it("uses a probe the caller already ran instead of reading the input again", async () => {
+    const input = join(scratch, "short.wav");
+    await run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=2:sample_rate=16000", "-y", input]);
+    // The real ffprobe behind a wrapper that logs what it is asked to read.
+    const log = join(scratch, "ffprobe.log");
+    const ffprobePath = join(scratch, "ffprobe-logged");
+    writeFileSync(ffprobePath, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec ffprobe "$@"\n`, { mode: 0o755 });
+    const tools = { ...DEFAULT_MEDIA_TOOLS, ffprobePath };
+    const signal = new AbortController().signal;
+    const probesOfInput = () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter((line) => line.includes(input)).length : 0);
+
+    await transcodeMedia(tools, input, memorySink(), { format: "flac", signal });
+    assert.equal(probesOfInput(), 1, "without a probe given, it probes the input once");
+    const inputInfo = await probeMedia(DEFAULT_MEDIA_TOOLS, input, { signal, label: "input" });
+    const { summary } = await transcodeMedia(tools, input, memorySink(), { format: "flac", signal, inputInfo });
+    assert.equal(probesOfInput(), 1, "with one given, not again");
+    assert.ok(Math.abs(summary.duration - 2) < 0.1, `duration ${summary.duration}`);
   });
 });

@@ -9,6 +9,8 @@ export interface TranscodeOptions extends EncodeSettings {
   format: OutputFormatName;
   signal: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** The input's probe, when the caller already ran it (a probe of a streamed input reads all of it). */
+  inputInfo?: MediaInfo;
 }
 
 /** What a finished transcode (or enhance) wrote, as ffprobe reads it back. */
@@ -30,7 +32,7 @@ export interface EncodedOutput {
 
 /** Re-encode the first audio stream of `input` into `output`. */
 export async function transcodeMedia(tools: MediaTools, input: MediaInput, output: MediaSink, options: TranscodeOptions): Promise<EncodedOutput> {
-  const info = await probeMedia(tools, input, { signal: options.signal, label: "input" });
+  const info = options.inputInfo ?? (await probeMedia(tools, input, { signal: options.signal, label: "input" }));
   const audio = requireAudio(info, "input");
   return encodeAudio(tools, input, ["-map", "0:a:0", ...encodeArgs(options.format, options, audio.sampleRate)], output, options.format, {
     signal: options.signal,
