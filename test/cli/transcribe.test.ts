@@ -123,7 +123,7 @@ describe("earshot transcribe", () => {
     const last = ids.at(-1)!;
     const cancelled = await cli(["jobs", "cancel", last]);
     assert.equal(cancelled.code, 0, cancelled.stderr);
-    assert.match(cancelled.stdout, new RegExp(`${last} (cancelled|: cancellation requested)`));
+    assert.match(cancelled.stdout, new RegExp(`${last}( cancelled|: cancellation requested)`));
     for (let i = 0; i < 50; i++) {
       const shown = await cli(["jobs", "show", last, "--json"]);
       if ((JSON.parse(shown.stdout) as { state: string }).state === "cancelled") break;
